@@ -1,0 +1,75 @@
+/**
+ * Map tasks (Flyte ArrayNode): run one task over lists of inputs, in parallel.
+ *
+ * ```ts
+ * const squares = mapTask(square, { concurrency: 4 })({ x: [1, 2, 3] });
+ * ```
+ */
+import { FlyteDefinitionError } from "../errors.js";
+import { ListType } from "../types/collections.js";
+import type { FlyteType } from "../types/flyte-type.js";
+import type { Schema } from "../types/literal-map.js";
+import { type Bindings, type CallResult, Entity, type OutputSchema, type OutputSpec, makeCallable } from "./entity.js";
+import type { CallOptions } from "./node.js";
+import type { BaseTask } from "./task.js";
+
+/** Options of a map task. */
+export interface MapTaskOptions {
+  /** At most this many items run at once (0 or absent: no limit). */
+  concurrency?: number;
+  /** The map succeeds when at least this fraction of items succeed (default 1). */
+  minSuccessRatio?: number;
+  /** Or when at least this many items succeed. */
+  minSuccesses?: number;
+}
+
+/** Lists of each input. */
+export type ListsOf<S extends Schema> = { [K in keyof S]: S[K] extends FlyteType<infer T> ? ListType<T> : never };
+
+/** The output spec of a map over a task with output spec O. */
+export type MappedOutputs<O extends OutputSpec> = O extends FlyteType<infer T> ? ListType<T> : O extends Schema ? ListsOf<O> : undefined;
+
+function listsOf(s: Schema): Schema {
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(s)) out[k] = new ListType(v) as FlyteType<unknown>;
+  return out;
+}
+
+/** A task mapped over lists. */
+export class MapTaskDef<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends Entity<ListsOf<I>, MappedOutputs<O> & OutputSpec> {
+  readonly kind = "map" as const;
+  readonly concurrency: number | undefined;
+  readonly minSuccessRatio: number | undefined;
+  readonly minSuccesses: number | undefined;
+  constructor(
+    readonly task: BaseTask<I, O>,
+    options: MapTaskOptions,
+  ) {
+    super(listsOf(task.inputs) as ListsOf<I>, undefined as never, undefined);
+    const entity = `mapTask(${task.name})`;
+    if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 0)) {
+      throw new FlyteDefinitionError("MAP_CONCURRENCY", `concurrency ${options.concurrency} is not a whole number >= 0`, { entity });
+    }
+    if (options.minSuccessRatio !== undefined && !(options.minSuccessRatio >= 0 && options.minSuccessRatio <= 1)) {
+      throw new FlyteDefinitionError("MAP_SUCCESS_RATIO", `minSuccessRatio ${options.minSuccessRatio} is not between 0 and 1`, { entity });
+    }
+    this.concurrency = options.concurrency;
+    this.minSuccessRatio = options.minSuccessRatio;
+    this.minSuccesses = options.minSuccesses;
+    this.outputSchemaValue = listsOf(task.outputs) as OutputSchema<MappedOutputs<O> & OutputSpec>;
+    this.singleOutputValue = task.singleOutput;
+  }
+  /** The mapped task's name, prefixed as flytekit names map tasks. */
+  override get name(): string {
+    return `${this.task.name}_mapped`;
+  }
+}
+
+/** A map task as users hold it. */
+export type MapTask<I extends Schema = Schema, O extends OutputSpec = OutputSpec> = MapTaskDef<I, O> &
+  ((bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<MappedOutputs<O> & OutputSpec>);
+
+/** Maps `task` over lists of its inputs. */
+export function mapTask<I extends Schema, O extends OutputSpec>(task: BaseTask<I, O>, options: MapTaskOptions = {}): MapTask<I, O> {
+  return makeCallable<MapTaskDef<I, O>, (bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<MappedOutputs<O> & OutputSpec>>(new MapTaskDef(task, options));
+}

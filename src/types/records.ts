@@ -1,0 +1,244 @@
+/**
+ * Records: objects with a fixed set of typed fields. Written the way flytekit >= 1.14 writes
+ * dataclasses, so a Python task reads them as the matching dataclass and the reverse:
+ * LiteralType STRUCT with the fields' JSON schema in `metadata` and their LiteralTypes in
+ * `structure.dataclass_type`; the value a Binary literal of MessagePack, tagged `msgpack`.
+ */
+import { decode, Encoder } from "@msgpack/msgpack";
+import type { JsonObject } from "@bufbuild/protobuf";
+import { describeValue } from "../errors.js";
+import { ListType, MapType, atPath } from "./collections.js";
+import { EnumType } from "./enums.js";
+import { FlyteType, literalKind, registerTransformer, typeError, type ValueOf } from "./flyte-type.js";
+import { type Literal, type LiteralType, SimpleType, binaryLiteral, simpleType, typeStructure } from "./literals.js";
+import { BigIntType, BoolType, BytesType, DatetimeType, DurationType, FloatType, IntType, NoneType, StringType } from "./primitives.js";
+import { UnionType } from "./unions.js";
+
+/** A record's field types. */
+export type Fields = Record<string, FlyteType<unknown>>;
+
+type NullableKeys<S extends Fields> = { [K in keyof S]: null extends ValueOf<S[K]> ? K : never }[keyof S];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/** The object type of a record: fields whose type admits null may be omitted. */
+export type RecordValue<S extends Fields> = Simplify<
+  { [K in Exclude<keyof S, NullableKeys<S>>]: ValueOf<S[K]> } & { [K in NullableKeys<S>]?: ValueOf<S[K]> }
+>;
+
+const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
+
+/** An object with typed fields, interoperable with flytekit dataclasses. */
+export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
+  readonly name: string;
+  /** The Python class name this record corresponds to (used as the union tag). */
+  readonly pythonTag: string;
+  readonly #keys: string[];
+  constructor(
+    readonly fields: S,
+    readonly recordName = "Record",
+  ) {
+    super();
+    this.name = `record ${recordName}`;
+    this.pythonTag = recordName;
+    this.#keys = Object.keys(fields);
+    for (const [k, f] of Object.entries(fields)) {
+      if (f.io) {
+        throw typeError("TYPE_RECORD_FIELD", `field "${k}" of record ${recordName} is a ${f.name}; files, directories and dataframes cannot be record fields yet`, f.name, "pass it as a separate task input or output");
+      }
+    }
+  }
+  protected makeLiteralType(): LiteralType {
+    const dataclassType: Record<string, LiteralType> = {};
+    for (const k of this.#keys) dataclassType[k] = this.fields[k]!.literalType;
+    return simpleType(SimpleType.STRUCT, { metadata: jsonSchemaOf(this) as JsonObject, structure: typeStructure("", dataclassType) });
+  }
+  toLiteral(value: RecordValue<S>): Literal {
+    return binaryLiteral(encoder.encode(this.toPlain(value)), "msgpack");
+  }
+  fromLiteral(literal: Literal): RecordValue<S> {
+    if (literal.value.case === "scalar") {
+      const s = literal.value.value.value;
+      if (s.case === "binary" && s.value.tag === "msgpack") return this.fromPlain(decode(s.value.value, { useBigInt64: true }));
+      if (s.case === "generic") return this.fromJson(s.value);
+      if (s.case === "union" && s.value.value) return this.fromLiteral(s.value.value);
+    }
+    throw typeError("TYPE_LITERAL_MISMATCH", `expected a msgpack binary or struct literal for ${this.name}, got ${literalKind(literal)}`, literal, "check the producer's output type");
+  }
+  /** Converts a record value to plain data for MessagePack (validating it). */
+  toPlain(value: RecordValue<S>): Record<string, unknown> {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an object`, value, `pass an object with fields ${this.#keys.join(", ")}`);
+    }
+    const v = value as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of this.#keys) {
+      const f = this.fields[k]!;
+      const fv = v[k];
+      if (fv === undefined && !f.optional) {
+        throw typeError("TYPE_MISSING_FIELD", `field "${k}" of ${this.name} is missing`, value, `set "${k}" (${f.name})`);
+      }
+      out[k] = atPath(`.${k}`, () => toPlain(f, fv ?? null));
+    }
+    for (const k of Object.keys(v)) {
+      if (!(k in this.fields)) {
+        throw typeError("TYPE_UNKNOWN_FIELD", `${this.name} has no field "${k}"`, value, `remove "${k}" or add it to the record's fields`);
+      }
+    }
+    return out;
+  }
+  /** Reads plain (MessagePack or JSON) data as a record value. */
+  fromPlain(plain: unknown): RecordValue<S> {
+    if (plain === null || typeof plain !== "object" || Array.isArray(plain)) {
+      throw typeError("TYPE_INVALID_VALUE", `${describeValue(plain)} is not an object`, plain, `give an object with fields ${this.#keys.join(", ")}`);
+    }
+    const p = plain as Record<string, unknown>;
+    const out: Record<string, unknown> = {};
+    for (const k of this.#keys) {
+      const f = this.fields[k]!;
+      if (p[k] === undefined && !f.optional) {
+        throw typeError("TYPE_MISSING_FIELD", `field "${k}" of ${this.name} is missing`, plain, `set "${k}" (${f.name})`);
+      }
+      out[k] = atPath(`.${k}`, () => fromPlain(f, p[k] ?? null));
+    }
+    return out as RecordValue<S>;
+  }
+  fromJson(json: unknown): RecordValue<S> {
+    return this.fromPlain(json);
+  }
+  toJson(value: RecordValue<S>): unknown {
+    const out: Record<string, unknown> = {};
+    const v = value as Record<string, unknown>;
+    for (const k of this.#keys) out[k] = v[k] === undefined ? null : this.fields[k]!.toJson(v[k]);
+    return out;
+  }
+}
+
+function toPlain(t: FlyteType<unknown>, v: unknown): unknown {
+  if (t instanceof RecordType) return t.toPlain(v as never);
+  if (t instanceof ListType) {
+    if (!Array.isArray(v)) throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} is not an array`, v, `pass an array of ${t.element.name}`);
+    return v.map((e, i) => atPath(`[${i}]`, () => toPlain(t.element, e)));
+  }
+  if (t instanceof MapType) {
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v as object)) out[k] = atPath(`.${k}`, () => toPlain(t.value, e));
+    return out;
+  }
+  if (t instanceof UnionType) {
+    if (v === null || v === undefined) return null;
+    for (const variant of t.variants) {
+      if (variant instanceof NoneType) continue;
+      try {
+        return toPlain(variant, v);
+      } catch {
+        // next
+      }
+    }
+    throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} matches no variant of ${t.name}`, v, `pass one of ${t.name}`);
+  }
+  if (t instanceof BigIntType) {
+    t.toLiteral(v as bigint);
+    return v;
+  }
+  if (t instanceof BytesType) {
+    t.toLiteral(v as Uint8Array);
+    return v;
+  }
+  if (t instanceof IntType || t instanceof FloatType || t instanceof StringType || t instanceof BoolType || t instanceof DatetimeType || t instanceof DurationType || t instanceof EnumType) {
+    t.toLiteral(v as never); // validates
+    return t.toJson(v as never);
+  }
+  return t.toJson(v);
+}
+
+function fromPlain(t: FlyteType<unknown>, v: unknown): unknown {
+  if (t instanceof RecordType) return t.fromPlain(v);
+  if (t instanceof ListType) {
+    if (!Array.isArray(v)) throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} is not a list`, v, `give a list of ${t.element.name}`);
+    return v.map((e, i) => atPath(`[${i}]`, () => fromPlain(t.element, e)));
+  }
+  if (t instanceof MapType) {
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v as object)) out[k] = atPath(`.${k}`, () => fromPlain(t.value, e));
+    return out;
+  }
+  if (t instanceof UnionType) {
+    if (v === null) return null;
+    for (const variant of t.variants) {
+      if (variant instanceof NoneType) continue;
+      try {
+        return fromPlain(variant, v);
+      } catch {
+        // next
+      }
+    }
+    throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} matches no variant of ${t.name}`, v, `give one of ${t.name}`);
+  }
+  if (t instanceof IntType && typeof v === "bigint") return t.fromJson(Number(v));
+  if (t instanceof FloatType && typeof v === "bigint") return Number(v);
+  return t.fromJson(v);
+}
+
+/** The JSON schema of a type (for record metadata, the CLI and docs). */
+export function jsonSchemaOf(t: FlyteType<unknown>): Record<string, unknown> {
+  if (t instanceof RecordType) {
+    const properties: Record<string, unknown> = {};
+    const required: string[] = [];
+    for (const [k, f] of Object.entries(t.fields as Fields)) {
+      properties[k] = jsonSchemaOf(f);
+      if (!f.optional) required.push(k);
+    }
+    return { type: "object", title: t.recordName, properties, additionalProperties: false, required };
+  }
+  if (t instanceof ListType) return { type: "array", items: jsonSchemaOf(t.element) };
+  if (t instanceof MapType) return { type: "object", additionalProperties: jsonSchemaOf(t.value), propertyNames: { type: "string" } };
+  if (t instanceof UnionType) return { anyOf: t.variants.map((v) => jsonSchemaOf(v)) };
+  if (t instanceof EnumType) return { type: "string", enum: [...t.values] };
+  if (t instanceof IntType || t instanceof BigIntType) return { type: "integer" };
+  if (t instanceof FloatType) return { type: "number" };
+  if (t instanceof StringType) return { type: "string" };
+  if (t instanceof BoolType) return { type: "boolean" };
+  if (t instanceof DatetimeType) return { type: "string", format: "date-time" };
+  if (t instanceof DurationType) return { type: "number", format: "duration-ms" };
+  if (t instanceof NoneType) return { type: "null" };
+  return {};
+}
+
+/** Untyped JSON-like data (a STRUCT with no declared fields): Python `dict`. */
+export class JsonType extends FlyteType<Record<string, unknown>> {
+  readonly name = "json";
+  protected makeLiteralType(): LiteralType {
+    return simpleType(SimpleType.STRUCT);
+  }
+  toLiteral(value: Record<string, unknown>): Literal {
+    if (value === null || typeof value !== "object") {
+      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an object`, value, "pass a plain object");
+    }
+    return binaryLiteral(encoder.encode(value), "msgpack");
+  }
+  fromLiteral(literal: Literal): Record<string, unknown> {
+    if (literal.value.case === "scalar") {
+      const s = literal.value.value.value;
+      if (s.case === "binary") return decode(s.value.value, { useBigInt64: true }) as Record<string, unknown>;
+      if (s.case === "generic") return s.value as Record<string, unknown>;
+    }
+    throw typeError("TYPE_LITERAL_MISMATCH", `expected a struct literal, got ${literalKind(literal)}`, literal, "check the producer's output type");
+  }
+  fromJson(json: unknown): Record<string, unknown> {
+    if (json !== null && typeof json === "object" && !Array.isArray(json)) return json as Record<string, unknown>;
+    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a JSON object`, json, "give a JSON object");
+  }
+  toJson(value: Record<string, unknown>): unknown {
+    return value;
+  }
+}
+
+registerTransformer((lt, typeFor) => {
+  if (lt.type.case !== "simple" || lt.type.value !== SimpleType.STRUCT) return undefined;
+  const dc = lt.structure?.dataclassType ?? {};
+  if (Object.keys(dc).length === 0) return new JsonType() as FlyteType<unknown>;
+  const fields: Fields = {};
+  for (const [k, v] of Object.entries(dc)) fields[k] = typeFor(v);
+  const title = (lt.metadata as { title?: unknown } | undefined)?.title;
+  return new RecordType(fields, typeof title === "string" ? title : "Record") as FlyteType<unknown>;
+});
