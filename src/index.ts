@@ -1,0 +1,13 @@
+/**
+ * flytekit-ts: the TypeScript SDK for Flyte v1.
+ *
+ * ```ts
+ * import { task, workflow, t } from "flytekit-ts";
+ * ```
+ */
+import "./storage/local.js";
+export * from "./core/index.js";
+export * from "./types/index.js";
+export * from "./errors.js";
+export * from "./local/index.js";
+export { storage, registerStorageBackend, type StorageBackend } from "./storage/index.js";
