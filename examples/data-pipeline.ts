@@ -9,14 +9,18 @@ import { join } from "node:path";
 import { FlyteFile, StructuredDataset, t, task, workflow } from "flytekit-ts";
 
 const Sales = t.dataframe({ region: t.string(), units: t.int(), price: t.float() });
-const Summary = t.record({ rows: t.int(), totalUnits: t.int(), revenue: t.float(), topRegion: t.string() }, { name: "Summary" });
+const Summary = t.record(
+  { rows: t.int(), totalUnits: t.int(), revenue: t.float(), topRegion: t.string() },
+  { name: "Summary" },
+);
 
 const REGIONS = ["north", "south", "east", "west"];
 
 /** Writes a CSV file of synthetic sales. */
 export const makeCsv = task({ inputs: { rows: t.int() }, outputs: t.file("csv") }, async ({ rows }, ctx) => {
   const lines = ["region,units,price"];
-  for (let i = 0; i < rows; i++) lines.push(`${REGIONS[i % 4]},${(i * 7) % 13},${(1 + (i % 5) * 0.5).toFixed(2)}`);
+  for (let i = 0; i < rows; i++)
+    lines.push(`${REGIONS[i % 4]},${(i * 7) % 13},${(1 + (i % 5) * 0.5).toFixed(2)}`);
   const path = join(ctx.workDir, "sales.csv");
   await writeFile(path, `${lines.join("\n")}\n`);
   return FlyteFile.fromPath(path);

@@ -15,8 +15,11 @@ export const greet = task(
 export const count = task({ inputs: { text: t.string() }, outputs: t.int() }, ({ text }) => text.length);
 
 /** Greets someone and measures the greeting. */
-export const helloWorld = workflow({ inputs: { name: t.string() }, defaults: { name: "world" } }, ({ name }) => {
-  const greeting = greet({ name });
-  const length = count({ text: greeting });
-  return { greeting, length };
-});
+export const helloWorld = workflow(
+  { inputs: { name: t.string() }, defaults: { name: "world" } },
+  ({ name }) => {
+    const greeting = greet({ name });
+    const length = count({ text: greeting });
+    return { greeting, length };
+  },
+);

@@ -17,7 +17,9 @@ const labels = t.dataframe({});
 function checkImage(expected: string): void {
   const marker = process.env.FLYTEKIT_TS_IMAGE_MARKER;
   if (process.env.FLYTEKIT_TS_CHECK_IMAGE === "1" && marker !== expected) {
-    throw new Error(`expected to run in the ${expected} image, but the image marker is ${marker ?? "absent"}`);
+    throw new Error(
+      `expected to run in the ${expected} image, but the image marker is ${marker ?? "absent"}`,
+    );
   }
 }
 
@@ -69,7 +71,10 @@ export const svmPredictor = task(
     const ys = (await y_train.rows()) as { label: number }[];
     const centroid = (label: number) => {
       const pts = xs.filter((_, i) => Number(ys[i]!.label) === label);
-      return { x: pts.reduce((a, p) => a + p.x, 0) / pts.length, y: pts.reduce((a, p) => a + p.y, 0) / pts.length };
+      return {
+        x: pts.reduce((a, p) => a + p.x, 0) / pts.length,
+        y: pts.reduce((a, p) => a + p.y, 0) / pts.length,
+      };
     };
     const c0 = centroid(0);
     const c1 = centroid(1);
@@ -90,7 +95,12 @@ export const report = task({ inputs: { accuracy: t.float() }, outputs: t.string(
 /** The flytesnacks workflow: trainer and predictor, each in its own image. */
 export const myWorkflow = workflow({}, () => {
   const data = svmTrainer({});
-  return svmPredictor({ X_train: data.train_features, X_test: data.test_features, y_train: data.train_labels, y_test: data.test_labels });
+  return svmPredictor({
+    X_train: data.train_features,
+    X_test: data.test_features,
+    y_train: data.train_labels,
+    y_test: data.test_labels,
+  });
 });
 
 /** The same with a third task on the default image. */

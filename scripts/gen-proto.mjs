@@ -5,7 +5,16 @@
 // REST gateway's OpenAPI document; they are stripped here (import and option statements)
 // so that buf can compile the files without that dependency. Nothing else is changed.
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -23,7 +32,8 @@ const FOLDERS = ["core", "admin", "event", "service", "plugins"];
 const work = mkdtempSync(join(tmpdir(), "flyteidl-gen-"));
 try {
   const protos = join(work, "protos");
-  for (const f of FOLDERS) cpSync(join(idlRoot, "flyteidl", f), join(protos, "flyteidl", f), { recursive: true });
+  for (const f of FOLDERS)
+    cpSync(join(idlRoot, "flyteidl", f), join(protos, "flyteidl", f), { recursive: true });
   mkdirSync(join(protos, "google/api"), { recursive: true });
   for (const f of ["annotations.proto", "http.proto"]) {
     cpSync(join(googleRoot, "google/api", f), join(protos, "google/api", f));
@@ -49,7 +59,16 @@ try {
   rmSync(out, { recursive: true, force: true });
   execFileSync(
     join(root, "node_modules/.bin/buf"),
-    ["generate", protos, "--template", join(work, "buf.gen.yaml"), "--path", join(protos, "flyteidl"), "--path", join(protos, "google/api")],
+    [
+      "generate",
+      protos,
+      "--template",
+      join(work, "buf.gen.yaml"),
+      "--path",
+      join(protos, "flyteidl"),
+      "--path",
+      join(protos, "google/api"),
+    ],
     { stdio: "inherit", cwd: work },
   );
   const count = [...walk(out)].length;

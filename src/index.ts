@@ -6,8 +6,9 @@
  * ```
  */
 import "./storage/local.js";
+
 export * from "./core/index.js";
-export * from "./types/index.js";
 export * from "./errors.js";
 export * from "./local/index.js";
-export { storage, registerStorageBackend, type StorageBackend } from "./storage/index.js";
+export { registerStorageBackend, type StorageBackend, storage } from "./storage/index.js";
+export * from "./types/index.js";

@@ -4,7 +4,9 @@ import { Command, CommanderError } from "commander";
 import { FlyteError } from "../errors.js";
 import { registerCommands } from "./commands/index.js";
 
-const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
 
 const program = new Command("tsflyte")
   .description("Author, run and ship Flyte workflows written in TypeScript.")

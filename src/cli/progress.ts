@@ -2,7 +2,10 @@
 import type { NodeEvent } from "../local/executor.js";
 
 /** A reporter of node events. */
-export function progressReporter(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): { onEvent: (e: NodeEvent) => void; done: () => void } {
+export function progressReporter(options: { quiet?: boolean; stream?: NodeJS.WriteStream } = {}): {
+  onEvent: (e: NodeEvent) => void;
+  done: () => void;
+} {
   const out = options.stream ?? process.stderr;
   let started = 0;
   let finished = 0;
@@ -11,7 +14,8 @@ export function progressReporter(options: { quiet?: boolean; stream?: NodeJS.Wri
   const tty = out.isTTY === true;
   const t0 = performance.now();
   let lastLine = 0;
-  const status = () => `  ${finished}/${started} nodes done${cached ? `, ${cached} cached` : ""}${failed ? `, ${failed} failed` : ""}`;
+  const status = () =>
+    `  ${finished}/${started} nodes done${cached ? `, ${cached} cached` : ""}${failed ? `, ${failed} failed` : ""}`;
   return {
     onEvent(e) {
       if (options.quiet) return;
@@ -24,10 +28,13 @@ export function progressReporter(options: { quiet?: boolean; stream?: NodeJS.Wri
       if (e.type === "end") finished++;
       if (e.type === "fail") failed++;
       const where = e.image ? ` [${e.image}]` : "";
-      if (e.type === "end" && started <= 50) out.write(`${tty ? "\r\x1b[K" : ""}  ✓ ${e.node} ${e.entity}${where} ${e.ms?.toFixed(0)} ms\n`);
-      else if (e.type === "cached" && started <= 50) out.write(`${tty ? "\r\x1b[K" : ""}  ○ ${e.node} ${e.entity} (cached)\n`);
+      if (e.type === "end" && started <= 50)
+        out.write(`${tty ? "\r\x1b[K" : ""}  ✓ ${e.node} ${e.entity}${where} ${e.ms?.toFixed(0)} ms\n`);
+      else if (e.type === "cached" && started <= 50)
+        out.write(`${tty ? "\r\x1b[K" : ""}  ○ ${e.node} ${e.entity} (cached)\n`);
       else if (e.type === "fail") out.write(`${tty ? "\r\x1b[K" : ""}  ✗ ${e.node} ${e.entity}${where}\n`);
-      else if (e.type === "retry") out.write(`${tty ? "\r\x1b[K" : ""}  ↻ ${e.node} ${e.entity} failed, retrying\n`);
+      else if (e.type === "retry")
+        out.write(`${tty ? "\r\x1b[K" : ""}  ↻ ${e.node} ${e.entity} failed, retrying\n`);
       const now = performance.now();
       if (started > 50 && now - lastLine > (tty ? 100 : 2000)) {
         lastLine = now;

@@ -11,10 +11,10 @@
  * must produce the same outputs. `.else().fail(message)` fails the workflow instead.
  */
 import { FlyteDefinitionError } from "../errors.js";
-import type { Schema } from "../types/literal-map.js";
 import { isAssignable } from "../types/compatibility.js";
+import type { Schema } from "../types/literal-map.js";
 import { callResult } from "./entity.js";
-import { type BranchCase, type BranchSpec, GraphBuilder, Node, currentBuilder, withBuilder } from "./node.js";
+import { type BranchCase, type BranchSpec, currentBuilder, GraphBuilder, Node, withBuilder } from "./node.js";
 import { type BindingValue, type BoolExpr, type Condition, FlytePromise, type Operand } from "./promise.js";
 
 interface PendingCase {
@@ -26,7 +26,11 @@ interface PendingCase {
 export function conditional(name: string): ConditionalStart {
   const builder = currentBuilder();
   if (!builder) {
-    throw new FlyteDefinitionError("CONDITIONAL_OUTSIDE_WORKFLOW", `conditional("${name}") used outside a workflow function`, { fix: "use it inside workflow(...)" });
+    throw new FlyteDefinitionError(
+      "CONDITIONAL_OUTSIDE_WORKFLOW",
+      `conditional("${name}") used outside a workflow function`,
+      { fix: "use it inside workflow(...)" },
+    );
   }
   return new ConditionalStart(name, builder);
 }
@@ -39,7 +43,10 @@ export class ConditionalStart {
   ) {}
   /** The first case. */
   if(condition: Condition): { then<R>(thunk: () => R): ConditionalChain<R> } {
-    return { then: <R>(thunk: () => R) => new ConditionalChain<R>(this.name, this.builder, [{ condition: condition.expr, thunk }]) };
+    return {
+      then: <R>(thunk: () => R) =>
+        new ConditionalChain<R>(this.name, this.builder, [{ condition: condition.expr, thunk }]),
+    };
   }
 }
 
@@ -52,18 +59,30 @@ export class ConditionalChain<R> {
   ) {}
   /** Another case. */
   elif(condition: Condition): { then(thunk: () => R): ConditionalChain<R> } {
-    return { then: (thunk: () => R) => new ConditionalChain<R>(this.name, this.builder, [...this.cases, { condition: condition.expr, thunk }]) };
+    return {
+      then: (thunk: () => R) =>
+        new ConditionalChain<R>(this.name, this.builder, [
+          ...this.cases,
+          { condition: condition.expr, thunk },
+        ]),
+    };
   }
   /** The else case: `.then(...)` runs a call, `.fail(message)` fails the workflow. */
   else(): { then(thunk: () => R): R; fail(message: string): R } {
     return {
-      then: (thunk: () => R) => buildBranch<R>(this.name, this.builder, [...this.cases, { condition: undefined, thunk }], undefined),
+      then: (thunk: () => R) =>
+        buildBranch<R>(this.name, this.builder, [...this.cases, { condition: undefined, thunk }], undefined),
       fail: (message: string) => buildBranch<R>(this.name, this.builder, this.cases, message),
     };
   }
 }
 
-function buildBranch<R>(name: string, builder: GraphBuilder, pending: PendingCase[], elseFail: string | undefined): R {
+function buildBranch<R>(
+  name: string,
+  builder: GraphBuilder,
+  pending: PendingCase[],
+  elseFail: string | undefined,
+): R {
   const id = builder.nextId();
   const entity = `${builder.entity} -> conditional "${name}"`;
   const built: { condition: BoolExpr | undefined; node: Node; single: boolean }[] = [];
@@ -73,10 +92,14 @@ function buildBranch<R>(name: string, builder: GraphBuilder, pending: PendingCas
     for (let k = 0; k < i; k++) inner.nextId();
     const ret = withBuilder(inner, c.thunk);
     if (inner.nodes.length !== 1) {
-      throw new FlyteDefinitionError("BRANCH_ONE_CALL", `case ${i + 1} made ${inner.nodes.length} calls; each case must make exactly one`, {
-        entity,
-        fix: "move several steps into a sub-workflow and call that",
-      });
+      throw new FlyteDefinitionError(
+        "BRANCH_ONE_CALL",
+        `case ${i + 1} made ${inner.nodes.length} calls; each case must make exactly one`,
+        {
+          entity,
+          fix: "move several steps into a sub-workflow and call that",
+        },
+      );
     }
     const node = inner.nodes[0]!;
     const single = ret instanceof FlytePromise;
@@ -88,19 +111,27 @@ function buildBranch<R>(name: string, builder: GraphBuilder, pending: PendingCas
     for (const [k, type] of Object.entries(outputs)) {
       const other = b.node.outputs[k];
       if (!other || !isAssignable(other.literalType, type.literalType)) {
-        throw new FlyteDefinitionError("BRANCH_OUTPUTS_DIFFER", `the cases produce different outputs ("${k}": ${type.name} vs ${other?.name ?? "missing"})`, {
-          entity,
-          fix: "make every case call something with the same outputs",
-        });
+        throw new FlyteDefinitionError(
+          "BRANCH_OUTPUTS_DIFFER",
+          `the cases produce different outputs ("${k}": ${type.name} vs ${other?.name ?? "missing"})`,
+          {
+            entity,
+            fix: "make every case call something with the same outputs",
+          },
+        );
       }
     }
   }
-  const cases: BranchCase[] = built.filter((b) => b.condition).map((b) => ({ condition: b.condition!, node: b.node }));
+  const cases: BranchCase[] = built
+    .filter((b) => b.condition)
+    .map((b) => ({ condition: b.condition!, node: b.node }));
   const elseCase = built.find((b) => !b.condition);
   const spec: BranchSpec = { kind: "branch", name, cases, elseNode: elseCase?.node, elseFail, outputs };
   // The branch node's inputs: every promise its conditions read.
   const bindings: Record<string, BindingValue> = {};
-  for (const c of cases) for (const op of operandsOf(c.condition)) if (op.kind === "promise") bindings[`${op.promise.nodeId}.${op.promise.variable}`] = op;
+  for (const c of cases)
+    for (const op of operandsOf(c.condition))
+      if (op.kind === "promise") bindings[`${op.promise.nodeId}.${op.promise.variable}`] = op;
   const node = builder.add(new Node(id, spec, bindings, {}));
   // The branch waits for whatever its cases read.
   for (const b of built) for (const u of b.node.upstream) node.upstream.add(u);

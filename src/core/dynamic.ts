@@ -14,20 +14,21 @@
 import { FlyteDefinitionError } from "../errors.js";
 import type { FlyteType, TypeContext } from "../types/flyte-type.js";
 import type { InputValues, LiteralMap, Schema, Values } from "../types/index.js";
-import { type Bindings, type CallResult, type OutputSpec, makeCallable } from "./entity.js";
+import { type Bindings, type CallResult, makeCallable, type OutputSpec } from "./entity.js";
 import { type CallOptions, GraphBuilder, type Node, withBuilder } from "./node.js";
 import { type Bindable, type BindingValue, toBinding } from "./promise.js";
 import { BaseTask, type TaskOptions } from "./task.js";
 import type { TaskContext } from "./task-context.js";
 
 /** What a dynamic function returns: outputs as values or promises. */
-export type DynamicReturn<O extends OutputSpec> = O extends FlyteType<infer T>
-  ? Bindable<T>
-  : O extends Schema
-    ? keyof O extends never
-      ? void
-      : { [K in keyof InputValues<O>]: Bindable<InputValues<O>[K]> }
-    : void;
+export type DynamicReturn<O extends OutputSpec> =
+  O extends FlyteType<infer T>
+    ? Bindable<T>
+    : O extends Schema
+      ? keyof O extends never
+        ? void
+        : { [K in keyof InputValues<O>]: Bindable<InputValues<O>[K]> }
+      : void;
 
 /** The graph a dynamic task made for one set of inputs. */
 export interface DynamicGraph {
@@ -36,7 +37,10 @@ export interface DynamicGraph {
 }
 
 /** A task that builds a workflow at run time. */
-export class DynamicTaskDef<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends BaseTask<I, O> {
+export class DynamicTaskDef<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends BaseTask<
+  I,
+  O
+> {
   readonly taskType: string = "typescript-task";
   constructor(
     options: TaskOptions<I, O>,
@@ -53,11 +57,18 @@ export class DynamicTaskDef<I extends Schema = Schema, O extends OutputSpec = Ou
     if (this.singleOutput) outputs.o0 = toBinding(ret);
     else if (Object.keys(this.outputs).length > 0) {
       if (ret === null || typeof ret !== "object") {
-        throw new FlyteDefinitionError("DYNAMIC_BAD_RETURN", "a dynamic task with named outputs must return an object", { entity: this.name });
+        throw new FlyteDefinitionError(
+          "DYNAMIC_BAD_RETURN",
+          "a dynamic task with named outputs must return an object",
+          { entity: this.name },
+        );
       }
       for (const k of Object.keys(this.outputs)) {
         const v = (ret as Record<string, unknown>)[k];
-        if (v === undefined) throw new FlyteDefinitionError("DYNAMIC_OUTPUT_MISSING", `output "${k}" was not returned`, { entity: this.name });
+        if (v === undefined)
+          throw new FlyteDefinitionError("DYNAMIC_OUTPUT_MISSING", `output "${k}" was not returned`, {
+            entity: this.name,
+          });
         outputs[k] = toBinding(v);
       }
     }
@@ -65,11 +76,15 @@ export class DynamicTaskDef<I extends Schema = Schema, O extends OutputSpec = Ou
   }
 
   executeLiterals(_inputs: LiteralMap, _ctx: TaskContext & TypeContext): Promise<LiteralMap> {
-    throw new FlyteDefinitionError("DYNAMIC_NEEDS_EXECUTOR", "a dynamic task's graph must be run by an executor", {
-      entity: this.name,
-      origin: "SYSTEM",
-      fix: "run it through tsflyte run, the local executor, or tsflyte-execute",
-    });
+    throw new FlyteDefinitionError(
+      "DYNAMIC_NEEDS_EXECUTOR",
+      "a dynamic task's graph must be run by an executor",
+      {
+        entity: this.name,
+        origin: "SYSTEM",
+        fix: "run it through tsflyte run, the local executor, or tsflyte-execute",
+      },
+    );
   }
 }
 
@@ -82,5 +97,7 @@ export function dynamic<const I extends Schema = {}, const O extends OutputSpec 
   options: TaskOptions<I, O>,
   fn: (inputs: Values<I>, ctx: TaskContext) => DynamicReturn<O>,
 ): DynamicTask<I, O> {
-  return makeCallable<DynamicTaskDef<I, O>, (bindings: Bindings<I>, options?: CallOptions) => CallResult<O>>(new DynamicTaskDef(options, fn));
+  return makeCallable<DynamicTaskDef<I, O>, (bindings: Bindings<I>, options?: CallOptions) => CallResult<O>>(
+    new DynamicTaskDef(options, fn),
+  );
 }

@@ -4,18 +4,28 @@
  */
 import { relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FlyteDefinitionError, describeValue } from "../errors.js";
-import type { FlyteType, ValueOf } from "../types/flyte-type.js";
+import { describeValue, FlyteDefinitionError } from "../errors.js";
 import { isAssignable } from "../types/compatibility.js";
+import type { FlyteType, ValueOf } from "../types/flyte-type.js";
 import type { Schema } from "../types/literal-map.js";
-import { type CallOptions, GraphBuilder, Node, type NodeHandle, type NodeTarget, addUpstream, currentBuilder, withNode } from "./node.js";
-import { type Bindable, type BindingValue, FlytePromise, NODE, toBinding } from "./promise.js";
+import {
+  addUpstream,
+  type CallOptions,
+  currentBuilder,
+  type GraphBuilder,
+  Node,
+  type NodeHandle,
+  type NodeTarget,
+  withNode,
+} from "./node.js";
+import { type Bindable, type BindingValue, type FlytePromise, NODE, toBinding } from "./promise.js";
 
 /** Outputs declared as one type (output `o0`), as named types, or not at all. */
 export type OutputSpec = FlyteType<unknown> | Schema | undefined;
 
 /** The schema of an output spec. */
-export type OutputSchema<O extends OutputSpec> = O extends FlyteType<unknown> ? { o0: O } : O extends Schema ? O : {};
+export type OutputSchema<O extends OutputSpec> =
+  O extends FlyteType<unknown> ? { o0: O } : O extends Schema ? O : {};
 
 /** Normalises an output spec to a schema. */
 export function outputSchema(spec: OutputSpec): Schema {
@@ -34,17 +44,20 @@ type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The bindings a call takes: each input as a value or a promise; optional inputs may be left out. */
 export type Bindings<I extends Schema> = Simplify<
-  { [K in Exclude<keyof I, NullableKeys<I>>]: Bindable<ValueOf<I[K]>> } & { [K in NullableKeys<I>]?: Bindable<ValueOf<I[K]>> }
+  { [K in Exclude<keyof I, NullableKeys<I>>]: Bindable<ValueOf<I[K]>> } & {
+    [K in NullableKeys<I>]?: Bindable<ValueOf<I[K]>>;
+  }
 >;
 
 /** What a call returns: a promise for a single output, an object of promises, or a handle. */
-export type CallResult<O extends OutputSpec> = O extends FlyteType<infer T>
-  ? FlytePromise<T>
-  : O extends Schema
-    ? keyof O extends never
-      ? NodeHandle
-      : { readonly [K in keyof O]: FlytePromise<ValueOf<O[K]>> } & NodeHandle
-    : NodeHandle;
+export type CallResult<O extends OutputSpec> =
+  O extends FlyteType<infer T>
+    ? FlytePromise<T>
+    : O extends Schema
+      ? keyof O extends never
+        ? NodeHandle
+        : { readonly [K in keyof O]: FlytePromise<ValueOf<O[K]>> } & NodeHandle
+      : NodeHandle;
 
 // ---- naming ----
 
@@ -57,7 +70,14 @@ function callerFile(): string | undefined {
     const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
     if (!m) continue;
     const file = m[1]!.startsWith("file://") ? fileURLToPath(m[1]!) : m[1]!;
-    if (file.includes(`${sep}src${sep}core${sep}`) || file.includes(`${sep}dist${sep}core${sep}`) || file.includes(`${sep}src${sep}plugins${sep}`) || file.includes(`${sep}dist${sep}plugins${sep}`) || file.includes("node_modules")) continue;
+    if (
+      file.includes(`${sep}src${sep}core${sep}`) ||
+      file.includes(`${sep}dist${sep}core${sep}`) ||
+      file.includes(`${sep}src${sep}plugins${sep}`) ||
+      file.includes(`${sep}dist${sep}plugins${sep}`) ||
+      file.includes("node_modules")
+    )
+      continue;
     return file;
   }
   return undefined;
@@ -71,10 +91,22 @@ export function moduleName(file: string, sourceRoot: string): string {
     .join(".");
 }
 
-const NAME_RE = /^[A-Za-z0-9_.\-]+$/;
+const NAME_RE = /^[A-Za-z0-9_.-]+$/;
 
-/** Base of tasks, workflows and launch plans. */
-export abstract class Entity<I extends Schema = Schema, O extends OutputSpec = OutputSpec> implements NodeTarget {
+/**
+ * Base of tasks, workflows and launch plans. `D` names the inputs that have default values (they
+ * may be left out of local runs).
+ */
+export abstract class Entity<
+  I extends Schema = Schema,
+  O extends OutputSpec = OutputSpec,
+  D extends keyof I = keyof I,
+> implements NodeTarget
+{
+  /** @internal Phantom: the inputs with defaults. */
+  declare readonly __defaults: D;
+  /** @internal Phantom: the output spec (for inference). */
+  declare readonly __outputs: O;
   abstract readonly kind: "task" | "workflow" | "launchPlan" | "map";
   /** The input types. */
   readonly inputs: I;
@@ -99,7 +131,11 @@ export abstract class Entity<I extends Schema = Schema, O extends OutputSpec = O
     this.singleOutputValue = isFlyteType(outputs);
     this.sourceFile = callerFile();
     if (name !== undefined && !NAME_RE.test(name)) {
-      throw new FlyteDefinitionError("NAME_INVALID", `name ${describeValue(name)} has characters Flyte does not allow`, { fix: "use letters, digits, '_', '-' and '.'" });
+      throw new FlyteDefinitionError(
+        "NAME_INVALID",
+        `name ${describeValue(name)} has characters Flyte does not allow`,
+        { fix: "use letters, digits, '_', '-' and '.'" },
+      );
     }
     this.explicitName = name;
     this.fallbackName = `${this.sourceFile ? moduleName(this.sourceFile, process.cwd()) : "anonymous"}.entity-${anonymous++}`;
@@ -135,16 +171,32 @@ export abstract class Entity<I extends Schema = Schema, O extends OutputSpec = O
     }
   }
 
+  /** Inputs a call may leave out because the entity has a value for them (launch plans). */
+  protected inputsWithDefaults(): ReadonlySet<string> {
+    return new Set();
+  }
+
   /** Creates a node calling this entity in the workflow being built. */
   protected addNode(bindings: Record<string, unknown>, options: CallOptions = {}): CallResult<O> {
     const builder = currentBuilder();
     if (!builder) {
-      throw new FlyteDefinitionError("CALL_OUTSIDE_WORKFLOW", `${this.kind} called outside a workflow function`, {
-        entity: this.name,
-        fix: `call it inside workflow(...) to add a node, or use \`await ${this.exportName ?? "entity"}.run({...})\` to run it locally`,
-      });
+      throw new FlyteDefinitionError(
+        "CALL_OUTSIDE_WORKFLOW",
+        `${this.kind} called outside a workflow function`,
+        {
+          entity: this.name,
+          fix: `call it inside workflow(...) to add a node, or use \`await ${this.exportName ?? "entity"}.run({...})\` to run it locally`,
+        },
+      );
     }
-    const node = builder.add(new Node(builder.nextId(), this, bindInputs(this, bindings ?? {}, builder), overridesOf(options)));
+    const node = builder.add(
+      new Node(
+        builder.nextId(),
+        this,
+        bindInputs(this, bindings ?? {}, builder, this.inputsWithDefaults()),
+        overridesOf(options),
+      ),
+    );
     addUpstream(node, options.after);
     return callResult(node, this.singleOutput) as CallResult<O>;
   }
@@ -165,12 +217,17 @@ export function callResult(node: Node, single: boolean): unknown {
 }
 
 /** Validates call bindings against an interface and converts them. */
-export function bindInputs(target: NodeTarget, given: Record<string, unknown>, builder: GraphBuilder): Record<string, BindingValue> {
+export function bindInputs(
+  target: NodeTarget,
+  given: Record<string, unknown>,
+  builder: GraphBuilder,
+  defaulted: ReadonlySet<string> = new Set(),
+): Record<string, BindingValue> {
   const out: Record<string, BindingValue> = {};
   for (const [k, type] of Object.entries(target.inputs)) {
     const v = given[k];
     if (v === undefined) {
-      if (type.optional) continue;
+      if (type.optional || defaulted.has(k)) continue;
       throw new FlyteDefinitionError("BINDING_MISSING", `input "${k}" (${type.name}) is not bound`, {
         entity: `${builder.entity} -> ${target.name}`,
         fix: `pass "${k}" in the call`,
@@ -195,10 +252,14 @@ export function bindInputs(target: NodeTarget, given: Record<string, unknown>, b
 export function checkBinding(b: BindingValue, type: FlyteType<unknown>, entity: string, key: string): void {
   if (b.kind === "promise") {
     if (!isAssignable(b.promise.type.literalType, type.literalType)) {
-      throw new FlyteDefinitionError("BINDING_TYPE_MISMATCH", `input "${key}" expects ${type.name} but is bound to ${b.promise.nodeId}.${b.promise.variable} of type ${b.promise.type.name}`, {
-        entity,
-        fix: "bind an output of the matching type, or convert it in a task",
-      });
+      throw new FlyteDefinitionError(
+        "BINDING_TYPE_MISMATCH",
+        `input "${key}" expects ${type.name} but is bound to ${b.promise.nodeId}.${b.promise.variable} of type ${b.promise.type.name}`,
+        {
+          entity,
+          fix: "bind an output of the matching type, or convert it in a task",
+        },
+      );
     }
     return;
   }
@@ -206,7 +267,11 @@ export function checkBinding(b: BindingValue, type: FlyteType<unknown>, entity: 
     try {
       type.toJson(type.fromJson(type.toJson(b.value as never)) as never);
     } catch (err) {
-      throw new FlyteDefinitionError("BINDING_BAD_VALUE", `input "${key}" (${type.name}) got ${describeValue(b.value)}: ${(err as Error).message}`, { entity, cause: err });
+      throw new FlyteDefinitionError(
+        "BINDING_BAD_VALUE",
+        `input "${key}" (${type.name}) got ${describeValue(b.value)}: ${(err as Error).message}`,
+        { entity, cause: err },
+      );
     }
   }
 }
@@ -220,9 +285,12 @@ export function nodeOf(x: unknown): Node | undefined {
  * Turns an entity instance into a function that, called inside a workflow, adds a node. The
  * function has the entity's prototype and properties, so it is the entity.
  */
-export function makeCallable<E extends Entity<Schema, OutputSpec>, F>(instance: E): E & F {
+export function makeCallable<E extends object, F>(instance: E): E & F {
   const f = function (this: unknown, bindings: Record<string, unknown>, options?: CallOptions) {
-    return (f as unknown as { addNode(b: Record<string, unknown>, o?: CallOptions): unknown }).addNode(bindings, options);
+    return (f as unknown as { addNode(b: Record<string, unknown>, o?: CallOptions): unknown }).addNode(
+      bindings,
+      options,
+    );
   };
   // Functions own `name` and `length`; the entity's `name` getter must win.
   delete (f as { name?: string }).name;

@@ -1,13 +1,63 @@
 /** Authoring: tasks, workflows, conditions, map tasks, dynamic workflows, launch plans. */
-export { task, FunctionTask, BaseTask, type Task, type TaskOptions, type TaskSettings, type TaskFunction, type TaskReturn, type ResolvedTaskSettings, type SecretRequest, type CacheOptions, asUserError } from "./task.js";
-export { workflow, WorkflowDef, type Workflow, type WorkflowOptions, type WorkflowGraph, type InputPromises, type ReturnSpec, type WorkflowReturn } from "./workflow.js";
+
 export { conditional, operandsOf } from "./condition.js";
-export { mapTask, MapTaskDef, type MapTask, type MapTaskOptions } from "./map-task.js";
-export { dynamic, DynamicTaskDef, type DynamicTask, type DynamicGraph } from "./dynamic.js";
-export { launchPlan, defaultLaunchPlan, LaunchPlanDef, type LaunchPlan, type LaunchPlanOptions, cron, fixedRate, type Schedule, type Notification } from "./launch-plan.js";
-export { Entity, type Bindings, type CallResult, type OutputSpec, nodeOf } from "./entity.js";
-export { Node, type NodeOverrides, type CallOptions, type BranchSpec, type NodeTarget, type Dependable } from "./node.js";
-export { FlytePromise, Condition, type BindingValue, type BoolExpr, type Operand, START_NODE, END_NODE, NODE } from "./promise.js";
-export { type Resources } from "./resources.js";
-export { type TaskContext, type ExecutionInfo, type Checkpoint, readSecret } from "./task-context.js";
-export { loadModule, nameExports, findEntity, type LoadedModule } from "./loader.js";
+export { type DynamicGraph, type DynamicTask, DynamicTaskDef, dynamic } from "./dynamic.js";
+export { type Bindings, type CallResult, Entity, nodeOf, type OutputSpec } from "./entity.js";
+export {
+  cron,
+  defaultLaunchPlan,
+  fixedRate,
+  type LaunchPlan,
+  LaunchPlanDef,
+  type LaunchPlanOptions,
+  launchPlan,
+  type Notification,
+  type Schedule,
+} from "./launch-plan.js";
+export { findEntity, type LoadedModule, loadModule, nameExports } from "./loader.js";
+export { type MapTask, MapTaskDef, type MapTaskOptions, mapTask } from "./map-task.js";
+export {
+  type BranchSpec,
+  type CallOptions,
+  type Dependable,
+  Node,
+  type NodeOverrides,
+  type NodeTarget,
+} from "./node.js";
+export {
+  type Bindable,
+  type BindingValue,
+  type BoolExpr,
+  Condition,
+  END_NODE,
+  FlytePromise,
+  NODE,
+  type Operand,
+  START_NODE,
+} from "./promise.js";
+export type { Resources } from "./resources.js";
+export {
+  asUserError,
+  BaseTask,
+  type CacheOptions,
+  FunctionTask,
+  type ResolvedTaskSettings,
+  type SecretRequest,
+  type Task,
+  type TaskFunction,
+  type TaskOptions,
+  type TaskReturn,
+  type TaskSettings,
+  task,
+} from "./task.js";
+export { type Checkpoint, type ExecutionInfo, readSecret, type TaskContext } from "./task-context.js";
+export {
+  type InputPromises,
+  type ReturnSpec,
+  type Workflow,
+  WorkflowDef,
+  type WorkflowGraph,
+  type WorkflowOptions,
+  type WorkflowReturn,
+  workflow,
+} from "./workflow.js";

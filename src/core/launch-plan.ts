@@ -2,11 +2,12 @@
  * Launch plans: a workflow with some inputs fixed or defaulted, an optional schedule and
  * notifications. Every workflow also has a default launch plan of the same name.
  */
-import { FlyteDefinitionError, describeValue } from "../errors.js";
+import { describeValue, FlyteDefinitionError } from "../errors.js";
+import type { ValueOf } from "../types/flyte-type.js";
 import type { Schema } from "../types/literal-map.js";
-import { type Bindings, type CallResult, Entity, makeCallable } from "./entity.js";
+import { type Bindings, type CallResult, Entity, makeCallable, type OutputSpec } from "./entity.js";
 import type { CallOptions } from "./node.js";
-import type { ReturnSpec, WorkflowDef, WorkflowReturn } from "./workflow.js";
+import type { WorkflowDef, WorkflowReturn } from "./workflow.js";
 
 /** A cron schedule (`0 * * * *`, or `@daily` style). */
 export interface CronSchedule {
@@ -32,15 +33,27 @@ export function cron(expression: string, options: { kickoffTimeInputArg?: string
   const e = expression.trim();
   const ok = /^@(hourly|daily|weekly|monthly|yearly|annually)$/.test(e) || e.split(/\s+/).length === 5;
   if (!ok) {
-    throw new FlyteDefinitionError("SCHEDULE_CRON", `cron expression ${describeValue(expression)} needs five fields`, { fix: 'write e.g. "0 * * * *" (every hour) or "@daily"' });
+    throw new FlyteDefinitionError(
+      "SCHEDULE_CRON",
+      `cron expression ${describeValue(expression)} needs five fields`,
+      { fix: 'write e.g. "0 * * * *" (every hour) or "@daily"' },
+    );
   }
   return { kind: "cron", expression: e, ...options };
 }
 
 /** A schedule that runs every `value` `unit`s. */
-export function fixedRate(value: number, unit: FixedRateSchedule["unit"] = "minute", options: { kickoffTimeInputArg?: string } = {}): FixedRateSchedule {
+export function fixedRate(
+  value: number,
+  unit: FixedRateSchedule["unit"] = "minute",
+  options: { kickoffTimeInputArg?: string } = {},
+): FixedRateSchedule {
   if (!(Number.isInteger(value) && value > 0)) {
-    throw new FlyteDefinitionError("SCHEDULE_RATE", `fixed rate ${describeValue(value)} is not a whole number > 0`, { fix: "write e.g. fixedRate(10, 'minute')" });
+    throw new FlyteDefinitionError(
+      "SCHEDULE_RATE",
+      `fixed rate ${describeValue(value)} is not a whole number > 0`,
+      { fix: "write e.g. fixedRate(10, 'minute')" },
+    );
   }
   return { kind: "fixedRate", value, unit, ...options };
 }
@@ -55,13 +68,17 @@ export type Notification =
   | { phases: NotificationPhase[]; pagerDuty: string[] };
 
 /** Options of `launchPlan()`. */
-export interface LaunchPlanOptions<I extends Schema> {
+export interface LaunchPlanOptions<
+  I extends Schema,
+  DI extends keyof I = keyof I,
+  FI extends keyof I = keyof I,
+> {
   /** Flyte name; default `<module>.<export name>`. */
   name?: string;
   /** Inputs the caller may override. */
-  defaultInputs?: Partial<Record<keyof I, unknown>>;
+  defaultInputs?: { [K in DI]: ValueOf<I[K]> };
   /** Inputs nobody can override. */
-  fixedInputs?: Partial<Record<keyof I, unknown>>;
+  fixedInputs?: { [K in FI]: ValueOf<I[K]> };
   schedule?: Schedule;
   notifications?: Notification[];
   labels?: Record<string, string>;
@@ -71,7 +88,14 @@ export interface LaunchPlanOptions<I extends Schema> {
 }
 
 /** A launch plan of a workflow. */
-export class LaunchPlanDef<I extends Schema = Schema, R extends WorkflowReturn = WorkflowReturn> extends Entity<I, ReturnSpec<R> & {}> {
+/** Any workflow, as a launch plan holds it. */
+export type AnyWorkflow = WorkflowDef<Schema, WorkflowReturn>;
+
+export class LaunchPlanDef<
+  I extends Schema = Schema,
+  O extends OutputSpec = OutputSpec,
+  D extends keyof I = keyof I,
+> extends Entity<I, O, D> {
   readonly kind = "launchPlan" as const;
   readonly defaultInputs: Readonly<Record<string, unknown>>;
   readonly fixedInputs: Readonly<Record<string, unknown>>;
@@ -84,11 +108,11 @@ export class LaunchPlanDef<I extends Schema = Schema, R extends WorkflowReturn =
   readonly isDefault: boolean;
 
   constructor(
-    readonly workflow: WorkflowDef<I, R>,
-    options: LaunchPlanOptions<I>,
+    readonly workflow: AnyWorkflow,
+    options: LaunchPlanOptions<Schema, string, string>,
     isDefault = false,
   ) {
-    super(workflow.inputs, undefined as never, options.name);
+    super(workflow.inputs as I, undefined as never, options.name);
     this.outputSchemaValue = workflow.outputs as never;
     this.singleOutputValue = workflow.singleOutput;
     this.isDefault = isDefault;
@@ -96,16 +120,28 @@ export class LaunchPlanDef<I extends Schema = Schema, R extends WorkflowReturn =
     const check = (what: string, values: Record<string, unknown>) => {
       for (const [k, v] of Object.entries(values)) {
         const type = workflow.inputs[k];
-        if (!type) throw new FlyteDefinitionError("LAUNCHPLAN_UNKNOWN_INPUT", `${what} input "${k}" is not an input of ${workflow.name}`, { entity, fix: `inputs are: ${Object.keys(workflow.inputs).join(", ")}` });
+        if (!type)
+          throw new FlyteDefinitionError(
+            "LAUNCHPLAN_UNKNOWN_INPUT",
+            `${what} input "${k}" is not an input of ${workflow.name}`,
+            { entity, fix: `inputs are: ${Object.keys(workflow.inputs).join(", ")}` },
+          );
         try {
           type.fromJson(type.toJson(v as never));
         } catch (err) {
-          throw new FlyteDefinitionError("LAUNCHPLAN_BAD_VALUE", `${what} input "${k}" (${type.name}) = ${describeValue(v)}: ${(err as Error).message}`, { entity, cause: err });
+          throw new FlyteDefinitionError(
+            "LAUNCHPLAN_BAD_VALUE",
+            `${what} input "${k}" (${type.name}) = ${describeValue(v)}: ${(err as Error).message}`,
+            { entity, cause: err },
+          );
         }
       }
     };
-    this.defaultInputs = { ...workflow.defaults, ...(options.defaultInputs ?? {}) };
-    this.fixedInputs = { ...(options.fixedInputs ?? {}) };
+    this.defaultInputs = {
+      ...workflow.defaults,
+      ...((options.defaultInputs ?? {}) as Record<string, unknown>),
+    };
+    this.fixedInputs = { ...((options.fixedInputs ?? {}) as Record<string, unknown>) };
     check("default", this.defaultInputs);
     check("fixed", this.fixedInputs);
     this.schedule = options.schedule;
@@ -114,8 +150,29 @@ export class LaunchPlanDef<I extends Schema = Schema, R extends WorkflowReturn =
     this.annotations = { ...(options.annotations ?? {}) };
     this.maxParallelism = options.maxParallelism;
     if (this.schedule?.kickoffTimeInputArg && !workflow.inputs[this.schedule.kickoffTimeInputArg]) {
-      throw new FlyteDefinitionError("SCHEDULE_KICKOFF_INPUT", `kickoffTimeInputArg "${this.schedule.kickoffTimeInputArg}" is not an input`, { entity });
+      throw new FlyteDefinitionError(
+        "SCHEDULE_KICKOFF_INPUT",
+        `kickoffTimeInputArg "${this.schedule.kickoffTimeInputArg}" is not an input`,
+        { entity },
+      );
     }
+  }
+
+  protected override addNode(bindings: Record<string, unknown>, options?: CallOptions): CallResult<O> {
+    for (const k of Object.keys(this.fixedInputs)) {
+      if (bindings?.[k] !== undefined) {
+        throw new FlyteDefinitionError(
+          "LAUNCHPLAN_FIXED_INPUT",
+          `input "${k}" is fixed by the launch plan and cannot be bound`,
+          { entity: this.name, fix: "leave it out of the call" },
+        );
+      }
+    }
+    return super.addNode(bindings, options);
+  }
+
+  protected override inputsWithDefaults(): ReadonlySet<string> {
+    return new Set([...Object.keys(this.defaultInputs), ...Object.keys(this.fixedInputs)]);
   }
 
   /** Default launch plans are named after their workflow. */
@@ -125,22 +182,42 @@ export class LaunchPlanDef<I extends Schema = Schema, R extends WorkflowReturn =
 }
 
 /** A launch plan as users hold it: callable inside workflows. */
-export type LaunchPlan<I extends Schema = Schema, R extends WorkflowReturn = WorkflowReturn> = LaunchPlanDef<I, R> &
-  ((bindings: Partial<Bindings<I>>, options?: CallOptions) => CallResult<ReturnSpec<R> & {}>);
+export type LaunchPlan<
+  I extends Schema = Schema,
+  O extends OutputSpec = OutputSpec,
+  D extends keyof I = never,
+> = LaunchPlanDef<I, O, D> & ((bindings: Partial<Bindings<I>>, options?: CallOptions) => CallResult<O>);
 
 /** Creates a launch plan for `workflow`. */
-export function launchPlan<I extends Schema, R extends WorkflowReturn>(workflow: WorkflowDef<I, R>, options: LaunchPlanOptions<I> = {}): LaunchPlan<I, R> {
-  return makeCallable<LaunchPlanDef<I, R>, (bindings: Partial<Bindings<I>>, options?: CallOptions) => CallResult<ReturnSpec<R> & {}>>(new LaunchPlanDef(workflow, options));
+export function launchPlan<
+  I extends Schema,
+  O extends OutputSpec,
+  WD extends keyof I = never,
+  DI extends keyof I = never,
+  FI extends keyof I = never,
+>(
+  workflow: Entity<I, O, WD> & { readonly kind: "workflow" },
+  options: LaunchPlanOptions<I, DI, FI> = {},
+): LaunchPlan<I, O, WD | DI | FI> {
+  return makeCallable<
+    LaunchPlanDef<I, O, WD | DI | FI>,
+    (bindings: Partial<Bindings<I>>, options?: CallOptions) => CallResult<O>
+  >(
+    new LaunchPlanDef(
+      workflow as unknown as AnyWorkflow,
+      options as LaunchPlanOptions<Schema, string, string>,
+    ) as never,
+  );
 }
 
 const defaults = new WeakMap<object, LaunchPlanDef>();
 
 /** The implicit default launch plan of a workflow (same name, the workflow's defaults). */
-export function defaultLaunchPlan<I extends Schema, R extends WorkflowReturn>(workflow: WorkflowDef<I, R>): LaunchPlanDef<I, R> {
+export function defaultLaunchPlan(workflow: AnyWorkflow | Entity): LaunchPlanDef {
   let lp = defaults.get(workflow);
   if (!lp) {
-    lp = new LaunchPlanDef(workflow, {}, true) as unknown as LaunchPlanDef;
+    lp = new LaunchPlanDef(workflow as AnyWorkflow, {}, true) as unknown as LaunchPlanDef;
     defaults.set(workflow, lp);
   }
-  return lp as unknown as LaunchPlanDef<I, R>;
+  return lp;
 }

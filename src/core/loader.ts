@@ -16,7 +16,11 @@ export interface LoadedModule {
 }
 
 /** Names the entities among a module's exports. */
-export function nameExports(file: string, sourceRoot: string, exports: Record<string, unknown>): LoadedModule {
+export function nameExports(
+  file: string,
+  sourceRoot: string,
+  exports: Record<string, unknown>,
+): LoadedModule {
   const module = moduleName(resolve(file), resolve(sourceRoot));
   const entities = new Map<string, Entity>();
   for (const [exportName, value] of Object.entries(exports)) {
@@ -37,7 +41,10 @@ export async function loadModule(file: string, sourceRoot = process.cwd()): Prom
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.code === "ERR_MODULE_NOT_FOUND" && String(e.message).includes(abs)) {
-      throw new FlyteUsageError("MODULE_NOT_FOUND", `cannot find ${file}`, { entity: file, fix: "check the path" });
+      throw new FlyteUsageError("MODULE_NOT_FOUND", `cannot find ${file}`, {
+        entity: file,
+        fix: "check the path",
+      });
     }
     throw err;
   }
@@ -49,8 +56,12 @@ export function findEntity(mod: LoadedModule, name: string): Entity {
   const byExport = mod.entities.get(name);
   if (byExport) return byExport;
   for (const e of mod.entities.values()) if (e.name === name) return e;
-  throw new FlyteUsageError("ENTITY_NOT_FOUND", `no task, workflow or launch plan named "${name}" in ${mod.file}`, {
-    entity: name,
-    fix: `export it from the module; found: ${[...mod.entities.keys()].join(", ") || "nothing"}`,
-  });
+  throw new FlyteUsageError(
+    "ENTITY_NOT_FOUND",
+    `no task, workflow or launch plan named "${name}" in ${mod.file}`,
+    {
+      entity: name,
+      fix: `export it from the module; found: ${[...mod.entities.keys()].join(", ") || "nothing"}`,
+    },
+  );
 }

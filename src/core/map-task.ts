@@ -9,7 +9,15 @@ import { FlyteDefinitionError } from "../errors.js";
 import { ListType } from "../types/collections.js";
 import type { FlyteType } from "../types/flyte-type.js";
 import type { Schema } from "../types/literal-map.js";
-import { type Bindings, type CallResult, Entity, type OutputSchema, type OutputSpec, makeCallable } from "./entity.js";
+import { optionalOf } from "../types/unions.js";
+import {
+  type Bindings,
+  type CallResult,
+  Entity,
+  makeCallable,
+  type OutputSchema,
+  type OutputSpec,
+} from "./entity.js";
 import type { CallOptions } from "./node.js";
 import type { BaseTask } from "./task.js";
 
@@ -24,19 +32,39 @@ export interface MapTaskOptions {
 }
 
 /** Lists of each input. */
-export type ListsOf<S extends Schema> = { [K in keyof S]: S[K] extends FlyteType<infer T> ? ListType<T> : never };
+export type ListsOf<S extends Schema> = {
+  [K in keyof S]: S[K] extends FlyteType<infer T> ? ListType<T> : never;
+};
+
+/** Lists of each output; items are `null` where a sub-task failed when partial success is allowed. */
+export type OutputListsOf<S extends Schema, Partial extends boolean> = {
+  [K in keyof S]: S[K] extends FlyteType<infer T> ? ListType<Partial extends true ? T | null : T> : never;
+};
 
 /** The output spec of a map over a task with output spec O. */
-export type MappedOutputs<O extends OutputSpec> = O extends FlyteType<infer T> ? ListType<T> : O extends Schema ? ListsOf<O> : undefined;
+export type MappedOutputs<O extends OutputSpec, Partial extends boolean = false> =
+  O extends FlyteType<infer T>
+    ? ListType<Partial extends true ? T | null : T>
+    : O extends Schema
+      ? OutputListsOf<O, Partial>
+      : undefined;
 
-function listsOf(s: Schema): Schema {
+/** Narrows a type to an output spec without distributing over unions. */
+type AsSpec<X> = X extends OutputSpec ? X : never;
+
+function listsOf(s: Schema, optionalItems = false): Schema {
   const out: Schema = {};
-  for (const [k, v] of Object.entries(s)) out[k] = new ListType(v) as FlyteType<unknown>;
+  for (const [k, v] of Object.entries(s))
+    out[k] = new ListType(optionalItems ? (optionalOf(v) as FlyteType<unknown>) : v) as FlyteType<unknown>;
   return out;
 }
 
 /** A task mapped over lists. */
-export class MapTaskDef<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends Entity<ListsOf<I>, MappedOutputs<O> & OutputSpec> {
+export class MapTaskDef<
+  I extends Schema = Schema,
+  O extends OutputSpec = OutputSpec,
+  P extends boolean = boolean,
+> extends Entity<ListsOf<I>, AsSpec<MappedOutputs<O, P>>, never> {
   readonly kind = "map" as const;
   readonly concurrency: number | undefined;
   readonly minSuccessRatio: number | undefined;
@@ -47,16 +75,33 @@ export class MapTaskDef<I extends Schema = Schema, O extends OutputSpec = Output
   ) {
     super(listsOf(task.inputs) as ListsOf<I>, undefined as never, undefined);
     const entity = `mapTask(${task.name})`;
-    if (options.concurrency !== undefined && !(Number.isInteger(options.concurrency) && options.concurrency >= 0)) {
-      throw new FlyteDefinitionError("MAP_CONCURRENCY", `concurrency ${options.concurrency} is not a whole number >= 0`, { entity });
+    if (
+      options.concurrency !== undefined &&
+      !(Number.isInteger(options.concurrency) && options.concurrency >= 0)
+    ) {
+      throw new FlyteDefinitionError(
+        "MAP_CONCURRENCY",
+        `concurrency ${options.concurrency} is not a whole number >= 0`,
+        { entity },
+      );
     }
-    if (options.minSuccessRatio !== undefined && !(options.minSuccessRatio >= 0 && options.minSuccessRatio <= 1)) {
-      throw new FlyteDefinitionError("MAP_SUCCESS_RATIO", `minSuccessRatio ${options.minSuccessRatio} is not between 0 and 1`, { entity });
+    if (
+      options.minSuccessRatio !== undefined &&
+      !(options.minSuccessRatio >= 0 && options.minSuccessRatio <= 1)
+    ) {
+      throw new FlyteDefinitionError(
+        "MAP_SUCCESS_RATIO",
+        `minSuccessRatio ${options.minSuccessRatio} is not between 0 and 1`,
+        { entity },
+      );
     }
     this.concurrency = options.concurrency;
     this.minSuccessRatio = options.minSuccessRatio;
     this.minSuccesses = options.minSuccesses;
-    this.outputSchemaValue = listsOf(task.outputs) as OutputSchema<MappedOutputs<O> & OutputSpec>;
+    const partial =
+      (options.minSuccessRatio !== undefined && options.minSuccessRatio < 1) ||
+      options.minSuccesses !== undefined;
+    this.outputSchemaValue = listsOf(task.outputs, partial) as OutputSchema<AsSpec<MappedOutputs<O, P>>>;
     this.singleOutputValue = task.singleOutput;
   }
   /** The mapped task's name, prefixed as flytekit names map tasks. */
@@ -65,11 +110,29 @@ export class MapTaskDef<I extends Schema = Schema, O extends OutputSpec = Output
   }
 }
 
-/** A map task as users hold it. */
-export type MapTask<I extends Schema = Schema, O extends OutputSpec = OutputSpec> = MapTaskDef<I, O> &
-  ((bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<MappedOutputs<O> & OutputSpec>);
+/** A map task as users hold it. `P` is true when partial success is allowed (items may be null). */
+export type MapTask<
+  I extends Schema = Schema,
+  O extends OutputSpec = OutputSpec,
+  P extends boolean = false,
+> = MapTaskDef<I, O, P> &
+  ((bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<AsSpec<MappedOutputs<O, P>>>);
 
-/** Maps `task` over lists of its inputs. */
-export function mapTask<I extends Schema, O extends OutputSpec>(task: BaseTask<I, O>, options: MapTaskOptions = {}): MapTask<I, O> {
-  return makeCallable<MapTaskDef<I, O>, (bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<MappedOutputs<O> & OutputSpec>>(new MapTaskDef(task, options));
+/** Maps `task` over lists of its inputs; with `minSuccessRatio < 1` or `minSuccesses`, failed items are `null`. */
+export function mapTask<I extends Schema, O extends OutputSpec>(
+  task: BaseTask<I, O>,
+  options: MapTaskOptions & ({ minSuccessRatio: number } | { minSuccesses: number }),
+): MapTask<I, O, true>;
+export function mapTask<I extends Schema, O extends OutputSpec>(
+  task: BaseTask<I, O>,
+  options?: Omit<MapTaskOptions, "minSuccessRatio" | "minSuccesses">,
+): MapTask<I, O, false>;
+export function mapTask<I extends Schema, O extends OutputSpec>(
+  task: BaseTask<I, O>,
+  options: MapTaskOptions = {},
+): MapTask<I, O, boolean> {
+  return makeCallable<
+    MapTaskDef<I, O, boolean>,
+    (bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<AsSpec<MappedOutputs<O, boolean>>>
+  >(new MapTaskDef(task, options)) as MapTask<I, O, boolean>;
 }

@@ -1,8 +1,8 @@
 /** Nodes of a workflow graph, and the context in which workflow functions build them. */
 import { FlyteDefinitionError } from "../errors.js";
 import type { Schema } from "../types/literal-map.js";
-import type { Resources } from "./resources.js";
 import { type BindingValue, type BoolExpr, FlytePromise, NODE, promisesOf } from "./promise.js";
+import type { Resources } from "./resources.js";
 
 /** Per-call overrides of a task's settings (flytekit's `with_overrides`). */
 export interface NodeOverrides {
@@ -80,7 +80,10 @@ export class Node {
   /** A promise of one of this node's outputs. */
   output(name: string): FlytePromise<unknown> {
     const type = this.outputs[name];
-    if (!type) throw new FlyteDefinitionError("NODE_NO_OUTPUT", `node ${this.id} has no output "${name}"`, { entity: this.target.name });
+    if (!type)
+      throw new FlyteDefinitionError("NODE_NO_OUTPUT", `node ${this.id} has no output "${name}"`, {
+        entity: this.target.name,
+      });
     return new FlytePromise(this.id, name, type, this);
   }
 }
@@ -119,10 +122,14 @@ export function withBuilder<R>(builder: GraphBuilder, fn: () => R): R {
   try {
     const r = fn();
     if (r instanceof Promise) {
-      throw new FlyteDefinitionError("WORKFLOW_ASYNC", "workflow functions must be synchronous: they describe a graph, they do not run it", {
-        entity: builder.entity,
-        fix: "remove `async` from the workflow function and do not await task calls inside it",
-      });
+      throw new FlyteDefinitionError(
+        "WORKFLOW_ASYNC",
+        "workflow functions must be synchronous: they describe a graph, they do not run it",
+        {
+          entity: builder.entity,
+          fix: "remove `async` from the workflow function and do not await task calls inside it",
+        },
+      );
     }
     return r;
   } finally {
@@ -135,10 +142,14 @@ export function addUpstream(node: Node, after: readonly Dependable[] = []): void
   for (const d of after) {
     const n = (d as { [NODE]?: Node })[NODE];
     if (!n) {
-      throw new FlyteDefinitionError("NODE_BAD_DEPENDENCY", "`after` takes the results of task, workflow or launch plan calls", {
-        entity: node.target.name,
-        fix: "pass what a call inside this workflow returned",
-      });
+      throw new FlyteDefinitionError(
+        "NODE_BAD_DEPENDENCY",
+        "`after` takes the results of task, workflow or launch plan calls",
+        {
+          entity: node.target.name,
+          fix: "pass what a call inside this workflow returned",
+        },
+      );
     }
     node.upstream.add(n);
   }

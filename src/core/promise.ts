@@ -25,7 +25,9 @@ export const NODE: unique symbol = Symbol.for("flytekit-ts.node");
 export type ComparisonOp = "eq" | "neq" | "gt" | "gte" | "lt" | "lte";
 
 /** One side of a comparison: a promise or a constant. */
-export type Operand = { readonly kind: "promise"; readonly promise: FlytePromise<unknown> } | { readonly kind: "value"; readonly value: string | number | boolean | bigint | Date | null };
+export type Operand =
+  | { readonly kind: "promise"; readonly promise: FlytePromise<unknown> }
+  | { readonly kind: "value"; readonly value: string | number | boolean | bigint | Date | null };
 
 /** A boolean expression over promises, used by `conditional()`. */
 export type BoolExpr =
@@ -122,13 +124,24 @@ export type Bindable<T> =
   | T
   | FlytePromise<T>
   | (T extends readonly (infer E)[] ? readonly Bindable<E>[] : never)
-  | (T extends Date | Uint8Array ? never : T extends Record<string, infer V> ? (string extends keyof T ? Record<string, Bindable<V>> : never) : never);
+  | (T extends Date | Uint8Array
+      ? never
+      : T extends Record<string, infer V>
+        ? string extends keyof T
+          ? Record<string, Bindable<V>>
+          : never
+        : never);
 
 /** Converts a user-supplied binding (value, promise, list, map) into a BindingValue. */
 export function toBinding(v: unknown): BindingValue {
   if (v instanceof FlytePromise) return { kind: "promise", promise: v };
   if (Array.isArray(v) && v.some(containsPromise)) return { kind: "list", items: v.map(toBinding) };
-  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype && Object.values(v).some(containsPromise)) {
+  if (
+    v &&
+    typeof v === "object" &&
+    Object.getPrototypeOf(v) === Object.prototype &&
+    Object.values(v).some(containsPromise)
+  ) {
     return { kind: "map", entries: Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toBinding(x)])) };
   }
   return { kind: "value", value: v };
@@ -137,7 +150,8 @@ export function toBinding(v: unknown): BindingValue {
 function containsPromise(v: unknown): boolean {
   if (v instanceof FlytePromise) return true;
   if (Array.isArray(v)) return v.some(containsPromise);
-  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype) return Object.values(v).some(containsPromise);
+  if (v && typeof v === "object" && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.values(v).some(containsPromise);
   return false;
 }
 

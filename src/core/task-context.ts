@@ -42,7 +42,11 @@ export interface TaskContext {
  * `/etc/secrets/<group>[/<key>]`. Prefix and folder follow flytekit's defaults and can be changed
  * with `FLYTE_SECRETS_ENV_PREFIX` and `FLYTE_SECRETS_DEFAULT_DIR`.
  */
-export function readSecret(group: string, key: string | undefined, readFile: (p: string) => string | undefined): string {
+export function readSecret(
+  group: string,
+  key: string | undefined,
+  readFile: (p: string) => string | undefined,
+): string {
   const prefix = process.env.FLYTE_SECRETS_ENV_PREFIX ?? "_FSEC_";
   const envName = `${prefix}${group}${key ? `_${key}` : ""}`.toUpperCase();
   const fromEnv = process.env[envName];
@@ -51,8 +55,12 @@ export function readSecret(group: string, key: string | undefined, readFile: (p:
   const path = key ? `${dir}/${group.toLowerCase()}/${key.toLowerCase()}` : `${dir}/${group.toLowerCase()}`;
   const fromFile = readFile(path);
   if (fromFile !== undefined) return fromFile.replace(/\n$/, "");
-  throw new FlyteExecutionError("SECRET_NOT_FOUND", `secret ${group}${key ? `/${key}` : ""} was not found in env ${envName} nor in ${path}`, {
-    entity: group,
-    fix: "request the secret in the task's `secrets` option, and set it locally as that env var",
-  });
+  throw new FlyteExecutionError(
+    "SECRET_NOT_FOUND",
+    `secret ${group}${key ? `/${key}` : ""} was not found in env ${envName} nor in ${path}`,
+    {
+      entity: group,
+      fix: "request the secret in the task's `secrets` option, and set it locally as that env var",
+    },
+  );
 }

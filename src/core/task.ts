@@ -11,10 +11,17 @@
  */
 import { FlyteDefinitionError, FlyteExecutionError, FlyteTypeError } from "../errors.js";
 import type { FlyteType, TypeContext } from "../types/flyte-type.js";
-import { type InputValues, type LiteralMap, type Schema, type Values, fromLiteralMap, toLiteralMap } from "../types/index.js";
-import { type Bindings, type CallResult, Entity, type OutputSpec, makeCallable } from "./entity.js";
+import {
+  fromLiteralMap,
+  type InputValues,
+  type LiteralMap,
+  type Schema,
+  toLiteralMap,
+  type Values,
+} from "../types/index.js";
+import { type Bindings, type CallResult, Entity, makeCallable, type OutputSpec } from "./entity.js";
 import type { CallOptions } from "./node.js";
-import { type Resources, normalizeResources, parseTimeout } from "./resources.js";
+import { normalizeResources, parseTimeout, type Resources } from "./resources.js";
 import type { TaskContext } from "./task-context.js";
 
 /** A secret a task needs; delivered as an env var (default) or a file. */
@@ -65,16 +72,20 @@ export interface TaskOptions<I extends Schema, O extends OutputSpec> extends Tas
 }
 
 /** The value a task function returns for an output spec. */
-export type TaskReturn<O extends OutputSpec> = O extends FlyteType<infer T>
-  ? T
-  : O extends Schema
-    ? keyof O extends never
-      ? void
-      : InputValues<O>
-    : void;
+export type TaskReturn<O extends OutputSpec> =
+  O extends FlyteType<infer T>
+    ? T
+    : O extends Schema
+      ? keyof O extends never
+        ? void
+        : InputValues<O>
+      : void;
 
 /** The signature of a task function. */
-export type TaskFunction<I extends Schema, O extends OutputSpec> = (inputs: Values<I>, ctx: TaskContext) => TaskReturn<O> | Promise<TaskReturn<O>>;
+export type TaskFunction<I extends Schema, O extends OutputSpec> = (
+  inputs: Values<I>,
+  ctx: TaskContext,
+) => TaskReturn<O> | Promise<TaskReturn<O>>;
 
 /** Settings after validation, as serialization and executors read them. */
 export interface ResolvedTaskSettings {
@@ -94,19 +105,28 @@ export interface ResolvedTaskSettings {
 /** Validates task settings, naming the task on error. */
 export function resolveSettings(s: TaskSettings, entity: string): ResolvedTaskSettings {
   if (s.retries !== undefined && !(Number.isInteger(s.retries) && s.retries >= 0)) {
-    throw new FlyteDefinitionError("RETRIES_INVALID", `retries = ${s.retries} is not a whole number >= 0`, { entity, fix: "set retries to 0, 1, 2, ..." });
+    throw new FlyteDefinitionError("RETRIES_INVALID", `retries = ${s.retries} is not a whole number >= 0`, {
+      entity,
+      fix: "set retries to 0, 1, 2, ...",
+    });
   }
   let cache: CacheOptions | undefined;
   if (s.cache === true) cache = { version: "" };
   else if (s.cache && typeof s.cache === "object") {
     if (typeof s.cache.version !== "string") {
-      throw new FlyteDefinitionError("CACHE_VERSION", "cache.version must be a string", { entity, fix: 'write cache: { version: "1" }' });
+      throw new FlyteDefinitionError("CACHE_VERSION", "cache.version must be a string", {
+        entity,
+        fix: 'write cache: { version: "1" }',
+      });
     }
     cache = { ...s.cache };
   }
   for (const [k, v] of Object.entries(s.environment ?? {})) {
     if (typeof v !== "string") {
-      throw new FlyteDefinitionError("ENV_INVALID", `environment.${k} must be a string`, { entity, fix: `write ${k}: "${String(v)}"` });
+      throw new FlyteDefinitionError("ENV_INVALID", `environment.${k} must be a string`, {
+        entity,
+        fix: `write ${k}: "${String(v)}"`,
+      });
     }
   }
   return {
@@ -125,7 +145,11 @@ export function resolveSettings(s: TaskSettings, entity: string): ResolvedTaskSe
 }
 
 /** Base of every task kind (function tasks, container tasks, pre-built container tasks, map tasks). */
-export abstract class BaseTask<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends Entity<I, O> {
+export abstract class BaseTask<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends Entity<
+  I,
+  O,
+  never
+> {
   readonly kind = "task" as const;
   /** Flyte task type, e.g. `typescript-task`, `sqlite`, `raw-container`. */
   abstract readonly taskType: string;
@@ -145,14 +169,20 @@ export abstract class BaseTask<I extends Schema = Schema, O extends OutputSpec =
 }
 
 /** A task whose logic is a TypeScript function. */
-export class FunctionTask<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends BaseTask<I, O> {
+export class FunctionTask<I extends Schema = Schema, O extends OutputSpec = OutputSpec> extends BaseTask<
+  I,
+  O
+> {
   readonly taskType: string = "typescript-task";
   /** The user's function. */
   readonly fn: TaskFunction<I, O>;
   constructor(options: TaskOptions<I, O>, fn: TaskFunction<I, O>) {
     super(options);
     if (typeof fn !== "function") {
-      throw new FlyteDefinitionError("TASK_NO_FUNCTION", "task() needs a function as its second argument", { entity: options.name ?? "task", fix: "write task({ inputs, outputs }, async (inputs) => ...)" });
+      throw new FlyteDefinitionError("TASK_NO_FUNCTION", "task() needs a function as its second argument", {
+        entity: options.name ?? "task",
+        fix: "write task({ inputs, outputs }, async (inputs) => ...)",
+      });
     }
     this.fn = fn;
   }
@@ -169,10 +199,14 @@ export class FunctionTask<I extends Schema = Schema, O extends OutputSpec = Outp
     if (this.singleOutput) return { o0: result };
     if (names.length === 0) return {};
     if (result === null || typeof result !== "object") {
-      throw new FlyteTypeError("TASK_OUTPUT_SHAPE", `returned ${String(result)} but must return an object with ${names.join(", ")}`, {
-        entity: this.name,
-        fix: `return { ${names.map((n) => `${n}: ...`).join(", ")} }`,
-      });
+      throw new FlyteTypeError(
+        "TASK_OUTPUT_SHAPE",
+        `returned ${String(result)} but must return an object with ${names.join(", ")}`,
+        {
+          entity: this.name,
+          fix: `return { ${names.map((n) => `${n}: ...`).join(", ")} }`,
+        },
+      );
     }
     return result as Record<string, unknown>;
   }
@@ -191,9 +225,17 @@ export class FunctionTask<I extends Schema = Schema, O extends OutputSpec = Outp
 
 /** Marks an error thrown by user code as a USER error (keeping flytekit-ts errors as they are). */
 export function asUserError(err: unknown, entity: string): unknown {
-  if (err instanceof FlyteExecutionError || (err && typeof err === "object" && "code" in err && "origin" in err)) return err;
+  if (
+    err instanceof FlyteExecutionError ||
+    (err && typeof err === "object" && "code" in err && "origin" in err)
+  )
+    return err;
   const e = err instanceof Error ? err : new Error(String(err));
-  const wrapped = new FlyteExecutionError("USER_ERROR", `${e.name}: ${e.message}`, { entity, origin: "USER", cause: e });
+  const wrapped = new FlyteExecutionError("USER_ERROR", `${e.name}: ${e.message}`, {
+    entity,
+    origin: "USER",
+    cause: e,
+  });
   if (e.stack) wrapped.stack = e.stack;
   return wrapped;
 }
@@ -210,5 +252,7 @@ export function task<const I extends Schema = {}, const O extends OutputSpec = u
   options: TaskOptions<I, O>,
   fn: TaskFunction<I, O>,
 ): Task<I, O> {
-  return makeCallable<FunctionTask<I, O>, (bindings: Bindings<I>, options?: CallOptions) => CallResult<O>>(new FunctionTask(options, fn));
+  return makeCallable<FunctionTask<I, O>, (bindings: Bindings<I>, options?: CallOptions) => CallResult<O>>(
+    new FunctionTask(options, fn),
+  );
 }

@@ -14,7 +14,10 @@ import { literalMap } from "../types/literals.js";
 
 /** The default cache folder: `$XDG_CACHE_HOME/flytekit-ts/local-cache` or `~/.cache/...`. */
 export function defaultCacheDir(): string {
-  return process.env.TSFLYTE_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "flytekit-ts", "local-cache");
+  return (
+    process.env.TSFLYTE_CACHE_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "flytekit-ts", "local-cache")
+  );
 }
 
 /** A content hash of inputs: sorted keys, protobuf bytes. */
@@ -24,7 +27,9 @@ export function inputsHash(inputs: LiteralMap, ignore: readonly string[] = []): 
     .sort();
   const sorted: Record<string, (typeof inputs.literals)[string]> = {};
   for (const k of keys) sorted[k] = inputs.literals[k]!;
-  return createHash("sha256").update(toBinary(LiteralMapSchema, literalMap(sorted))).digest("hex");
+  return createHash("sha256")
+    .update(toBinary(LiteralMapSchema, literalMap(sorted)))
+    .digest("hex");
 }
 
 /** An on-disk cache of task outputs. */

@@ -1,6 +1,7 @@
 /** Evaluates branch conditions on literal values, as propeller does. */
-import { FlyteExecutionError } from "../errors.js";
+
 import type { BoolExpr, Operand } from "../core/promise.js";
+import { FlyteExecutionError } from "../errors.js";
 import type { Literal, LiteralMap } from "../types/literals.js";
 
 type Scalar = number | bigint | string | boolean | null;
@@ -26,9 +27,13 @@ function literalScalar(lit: Literal, what: string): Scalar {
     if (s.case === "noneType") return null;
     if (s.case === "union" && s.value.value) return literalScalar(s.value.value, what);
   }
-  throw new FlyteExecutionError("BRANCH_OPERAND_TYPE", `${what} is not a primitive value; conditions compare primitives only`, {
-    fix: "compare ints, floats, strings, booleans, datetimes or durations",
-  });
+  throw new FlyteExecutionError(
+    "BRANCH_OPERAND_TYPE",
+    `${what} is not a primitive value; conditions compare primitives only`,
+    {
+      fix: "compare ints, floats, strings, booleans, datetimes or durations",
+    },
+  );
 }
 
 function operandValue(op: Operand, inputs: LiteralMap): Scalar {
@@ -38,7 +43,10 @@ function operandValue(op: Operand, inputs: LiteralMap): Scalar {
   }
   const key = `${op.promise.nodeId}.${op.promise.variable}`;
   const lit = inputs.literals[key];
-  if (!lit) throw new FlyteExecutionError("BRANCH_OPERAND_MISSING", `condition input ${key} has no value`, { origin: "SYSTEM" });
+  if (!lit)
+    throw new FlyteExecutionError("BRANCH_OPERAND_MISSING", `condition input ${key} has no value`, {
+      origin: "SYSTEM",
+    });
   return literalScalar(lit, key);
 }
 

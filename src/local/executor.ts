@@ -15,14 +15,20 @@ import { MapTaskDef } from "../core/map-task.js";
 import type { BranchSpec, Node } from "../core/node.js";
 import { type BindingValue, START_NODE } from "../core/promise.js";
 import { BaseTask } from "../core/task.js";
-import { type Checkpoint, type TaskContext, readSecret } from "../core/task-context.js";
+import { type Checkpoint, readSecret, type TaskContext } from "../core/task-context.js";
 import { WorkflowDef } from "../core/workflow.js";
-import { FlyteError, FlyteExecutionError, describeValue } from "../errors.js";
+import { describeValue, FlyteError, FlyteExecutionError } from "../errors.js";
 import { ListType, MapType } from "../types/collections.js";
 import type { FlyteType, TypeContext } from "../types/flyte-type.js";
-import { type Schema, fromLiteralMap, toLiteralMap } from "../types/literal-map.js";
-import { type Literal, type LiteralMap, collectionLiteral, literalMap, mapLiteral } from "../types/literals.js";
-import { LocalCache, inputsHash } from "./cache.js";
+import { fromLiteralMap, type Schema, toLiteralMap } from "../types/literal-map.js";
+import {
+  collectionLiteral,
+  type Literal,
+  type LiteralMap,
+  literalMap,
+  mapLiteral,
+} from "../types/literals.js";
+import { inputsHash, LocalCache } from "./cache.js";
 import { evaluate } from "./conditions.js";
 
 /** A progress event of a local run. */
@@ -40,7 +46,12 @@ export interface NodeEvent {
 
 /** Runs one task attempt. The default runs it in this process; container mode runs an image. */
 export interface TaskRunner {
-  runTask(task: BaseTask, inputs: LiteralMap, ctx: TaskContext & TypeContext, nodePath: string): Promise<LiteralMap>;
+  runTask(
+    task: BaseTask,
+    inputs: LiteralMap,
+    ctx: TaskContext & TypeContext,
+    nodePath: string,
+  ): Promise<LiteralMap>;
 }
 
 /** Options of a local run. */
@@ -111,7 +122,10 @@ export class LocalExecution {
   constructor(readonly options: LocalRunOptions = {}) {
     this.name = options.executionName ?? `local-${randomBytes(5).toString("hex")}`;
     const base = join(tmpdir(), "flytekit-ts", this.name);
-    this.ctx = { rawDataPrefix: options.rawDataPrefix ?? join(base, "raw"), workDir: options.workDir ?? join(base, "work") };
+    this.ctx = {
+      rawDataPrefix: options.rawDataPrefix ?? join(base, "raw"),
+      workDir: options.workDir ?? join(base, "work"),
+    };
     this.#sem = new Semaphore(options.concurrency ?? 16);
     this.#cache = options.cache === false ? undefined : new LocalCache(options.cacheDir);
     this.#runner = options.taskRunner ?? inProcessRunner;
@@ -121,11 +135,14 @@ export class LocalExecution {
   /** Runs any entity on a LiteralMap of inputs. */
   async execute(entity: Entity, inputs: LiteralMap, path: string): Promise<LiteralMap> {
     if (entity instanceof WorkflowDef) return this.#runWorkflow(entity, inputs, path);
-    if (entity instanceof LaunchPlanDef) return this.#runWorkflow(entity.workflow, withLaunchPlanInputs(entity, inputs, this.ctx), path);
+    if (entity instanceof LaunchPlanDef)
+      return this.#runWorkflow(entity.workflow, await withLaunchPlanInputs(entity, inputs, this.ctx), path);
     if (entity instanceof DynamicTaskDef) return this.#runDynamic(entity, inputs, path);
     if (entity instanceof MapTaskDef) return this.#runMap(entity, inputs, path);
     if (entity instanceof BaseTask) return this.#runTask(entity, inputs, path);
-    throw new FlyteExecutionError("ENTITY_UNSUPPORTED", `cannot run ${describeValue(entity)}`, { origin: "SYSTEM" });
+    throw new FlyteExecutionError("ENTITY_UNSUPPORTED", `cannot run ${describeValue(entity)}`, {
+      origin: "SYSTEM",
+    });
   }
 
   #taskContext(task: BaseTask, attempt: number, path: string): TaskContext & TypeContext {
@@ -165,12 +182,15 @@ export class LocalExecution {
       try {
         const ctx = this.#taskContext(task, attempt, path);
         await mkdir(ctx.workDir, { recursive: true });
-        const out = await this.#sem.run(() => withTimeout(this.#runner.runTask(task, inputs, ctx, path), task.settings.timeoutMs, task.name));
+        const out = await this.#sem.run(() =>
+          withTimeout(this.#runner.runTask(task, inputs, ctx, path), task.settings.timeoutMs, task.name),
+        );
         this.#onEvent({ type: "end", node: path, entity: task.name, ms: performance.now() - started });
         if (cache) await cache.put(task.name, task.settings.cache!.version, key, out);
         return out;
       } catch (err) {
-        const retryable = attempt + 1 < attempts && !(err instanceof FlyteError && err.code.startsWith("TYPE_"));
+        const retryable =
+          attempt + 1 < attempts && !(err instanceof FlyteError && err.code.startsWith("TYPE_"));
         this.#onEvent({ type: retryable ? "retry" : "fail", node: path, entity: task.name, error: err });
         if (!retryable) throw err;
       }
@@ -183,7 +203,15 @@ export class LocalExecution {
     const ctx = this.#taskContext(task, 0, path);
     const values = await fromLiteralMap(task.inputs, inputs, ctx, task.name);
     const graph = task.compile(values, ctx);
-    const out = await this.#runGraph(task.name, graph.nodes, graph.outputs, task.outputs, literalMap({}), path, "immediate");
+    const out = await this.#runGraph(
+      task.name,
+      graph.nodes,
+      graph.outputs,
+      task.outputs,
+      literalMap({}),
+      path,
+      "immediate",
+    );
     this.#onEvent({ type: "end", node: path, entity: task.name, ms: performance.now() - started });
     return out;
   }
@@ -193,20 +221,28 @@ export class LocalExecution {
     const lists = names.map((n) => {
       const l = inputs.literals[n];
       if (!l || l.value.case !== "collection") {
-        throw new FlyteExecutionError("MAP_INPUT_NOT_LIST", `map input "${n}" is not a list`, { entity: map.name });
+        throw new FlyteExecutionError("MAP_INPUT_NOT_LIST", `map input "${n}" is not a list`, {
+          entity: map.name,
+        });
       }
       return l.value.value.literals;
     });
     const size = lists[0]?.length ?? 0;
     lists.forEach((l, i) => {
       if (l.length !== size) {
-        throw new FlyteExecutionError("MAP_INPUT_LENGTHS", `map inputs have different lengths (${names[0]}: ${size}, ${names[i]}: ${l.length})`, {
-          entity: map.name,
-          fix: "pass lists of equal length",
-        });
+        throw new FlyteExecutionError(
+          "MAP_INPUT_LENGTHS",
+          `map inputs have different lengths (${names[0]}: ${size}, ${names[i]}: ${l.length})`,
+          {
+            entity: map.name,
+            fix: "pass lists of equal length",
+          },
+        );
       }
     });
-    const limit = new Semaphore(map.concurrency && map.concurrency > 0 ? map.concurrency : Number.MAX_SAFE_INTEGER);
+    const limit = new Semaphore(
+      map.concurrency && map.concurrency > 0 ? map.concurrency : Number.MAX_SAFE_INTEGER,
+    );
     const results = await Promise.allSettled(
       Array.from({ length: size }, (_, i) =>
         limit.run(() => {
@@ -222,10 +258,14 @@ export class LocalExecution {
     const needed = map.minSuccesses ?? Math.ceil((map.minSuccessRatio ?? 1) * size);
     if (ok < needed) {
       const firstErr = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
-      throw new FlyteExecutionError("MAP_TOO_FEW_SUCCESSES", `${ok} of ${size} items succeeded, ${needed} needed; first error: ${(firstErr.reason as Error)?.message}`, {
-        entity: map.name,
-        cause: firstErr.reason,
-      });
+      throw new FlyteExecutionError(
+        "MAP_TOO_FEW_SUCCESSES",
+        `${ok} of ${size} items succeeded, ${needed} needed; first error: ${(firstErr.reason as Error)?.message}`,
+        {
+          entity: map.name,
+          cause: firstErr.reason,
+        },
+      );
     }
     const out: Record<string, Literal> = {};
     for (const name of Object.keys(map.outputs)) {
@@ -238,11 +278,20 @@ export class LocalExecution {
 
   async #runWorkflow(wf: WorkflowDef, inputs: LiteralMap, path: string): Promise<LiteralMap> {
     try {
-      return await this.#runGraph(wf.name, wf.graph.nodes, wf.graph.outputs, wf.outputs, inputs, path, wf.failurePolicy);
+      return await this.#runGraph(
+        wf.name,
+        wf.graph.nodes,
+        wf.graph.outputs,
+        wf.outputs,
+        inputs,
+        path,
+        wf.failurePolicy,
+      );
     } catch (err) {
       if (wf.onFailure) {
         const declared: Record<string, Literal> = {};
-        for (const k of Object.keys(wf.onFailure.inputs)) if (inputs.literals[k]) declared[k] = inputs.literals[k]!;
+        for (const k of Object.keys(wf.onFailure.inputs))
+          if (inputs.literals[k]) declared[k] = inputs.literals[k]!;
         try {
           await this.#runTask(wf.onFailure, literalMap(declared), `${path ? `${path}/` : ""}on-failure`);
         } catch {
@@ -313,15 +362,27 @@ export class LocalExecution {
     return literalMap(out);
   }
 
-  async #runNode(entity: string, n: Node, results: Map<string, LiteralMap>, nodePath: string): Promise<LiteralMap> {
+  async #runNode(
+    entity: string,
+    n: Node,
+    results: Map<string, LiteralMap>,
+    nodePath: string,
+  ): Promise<LiteralMap> {
     const target = n.target;
     if (target.kind === "branch") return this.#runBranch(entity, n, target, results, nodePath);
     const lits: Record<string, Literal> = {};
-    for (const [k, b] of Object.entries(n.bindings)) lits[k] = await this.#resolve(b, target.inputs[k]!, results, entity);
+    for (const [k, b] of Object.entries(n.bindings))
+      lits[k] = await this.#resolve(b, target.inputs[k]!, results, entity);
     return this.execute(target as Entity, literalMap(lits), nodePath);
   }
 
-  async #runBranch(entity: string, n: Node, spec: BranchSpec, results: Map<string, LiteralMap>, nodePath: string): Promise<LiteralMap> {
+  async #runBranch(
+    entity: string,
+    n: Node,
+    spec: BranchSpec,
+    results: Map<string, LiteralMap>,
+    nodePath: string,
+  ): Promise<LiteralMap> {
     const lits: Record<string, Literal> = {};
     for (const [k, b] of Object.entries(n.bindings)) {
       if (b.kind === "promise") lits[k] = await this.#resolve(b, b.promise.type, results, entity);
@@ -329,17 +390,30 @@ export class LocalExecution {
     const condInputs = literalMap(lits);
     const chosen = spec.cases.find((c) => evaluate(c.condition, condInputs))?.node ?? spec.elseNode;
     if (!chosen) {
-      throw new FlyteExecutionError("BRANCH_FAILED", spec.elseFail ?? `no case of conditional "${spec.name}" matched`, { entity: `${entity} -> conditional "${spec.name}"` });
+      throw new FlyteExecutionError(
+        "BRANCH_FAILED",
+        spec.elseFail ?? `no case of conditional "${spec.name}" matched`,
+        { entity: `${entity} -> conditional "${spec.name}"` },
+      );
     }
     return this.#runNode(entity, chosen, results, `${nodePath}/${chosen.id}`);
   }
 
-  async #resolve(b: BindingValue, type: FlyteType<unknown>, results: Map<string, LiteralMap>, entity: string): Promise<Literal> {
+  async #resolve(
+    b: BindingValue,
+    type: FlyteType<unknown>,
+    results: Map<string, LiteralMap>,
+    entity: string,
+  ): Promise<Literal> {
     switch (b.kind) {
       case "promise": {
         const lit = results.get(b.promise.nodeId)?.literals[b.promise.variable];
         if (!lit) {
-          throw new FlyteExecutionError("BINDING_UNRESOLVED", `${b.promise.nodeId}.${b.promise.variable} has no value`, { entity, origin: "SYSTEM" });
+          throw new FlyteExecutionError(
+            "BINDING_UNRESOLVED",
+            `${b.promise.nodeId}.${b.promise.variable} has no value`,
+            { entity, origin: "SYSTEM" },
+          );
         }
         return lit;
       }
@@ -347,7 +421,9 @@ export class LocalExecution {
         return (await toLiteralMap({ v: type }, { v: b.value }, this.ctx, entity)).literals.v!;
       case "list": {
         const el = type instanceof ListType ? (type.element as FlyteType<unknown>) : type;
-        return collectionLiteral(await Promise.all(b.items.map((i) => this.#resolve(i, el, results, entity))));
+        return collectionLiteral(
+          await Promise.all(b.items.map((i) => this.#resolve(i, el, results, entity))),
+        );
       }
       case "map": {
         const vt = type instanceof MapType ? (type.value as FlyteType<unknown>) : type;
@@ -360,14 +436,31 @@ export class LocalExecution {
 }
 
 function noneLiteralFor(): Literal {
-  return { $typeName: "flyteidl.core.Literal", value: { case: "scalar", value: { $typeName: "flyteidl.core.Scalar", value: { case: "noneType", value: { $typeName: "flyteidl.core.Void" } } } }, hash: "", metadata: {} } as Literal;
+  return {
+    $typeName: "flyteidl.core.Literal",
+    value: {
+      case: "scalar",
+      value: {
+        $typeName: "flyteidl.core.Scalar",
+        value: { case: "noneType", value: { $typeName: "flyteidl.core.Void" } },
+      },
+    },
+    hash: "",
+    metadata: {},
+  } as Literal;
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number | undefined, entity: string): Promise<T> {
   if (!ms) return p;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new FlyteExecutionError("TASK_TIMEOUT", `timed out after ${ms} ms`, { entity, recoverable: true })), ms);
+    timer = setTimeout(
+      () =>
+        reject(
+          new FlyteExecutionError("TASK_TIMEOUT", `timed out after ${ms} ms`, { entity, recoverable: true }),
+        ),
+      ms,
+    );
   });
   try {
     return await Promise.race([p, timeout]);
@@ -376,26 +469,58 @@ async function withTimeout<T>(p: Promise<T>, ms: number | undefined, entity: str
   }
 }
 
-function withLaunchPlanInputs(lp: LaunchPlanDef, inputs: LiteralMap, ctx: TypeContext): LiteralMap {
-  void ctx;
+/** Adds a launch plan's default and fixed inputs to the inputs a caller gave. */
+async function withLaunchPlanInputs(
+  lp: LaunchPlanDef,
+  inputs: LiteralMap,
+  ctx: TypeContext,
+): Promise<LiteralMap> {
+  const extra: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(lp.defaultInputs)) if (!inputs.literals[k]) extra[k] = v;
+  for (const [k, v] of Object.entries(lp.fixedInputs)) if (!inputs.literals[k]) extra[k] = v;
+  const schema: Schema = {};
+  for (const k of Object.keys(extra)) schema[k] = lp.inputs[k]!;
+  const converted = await toLiteralMap(schema, extra, ctx, lp.name);
+  return literalMap({ ...inputs.literals, ...converted.literals });
+}
+
+/** Fixed inputs of a launch plan cannot be given by the caller. */
+export function checkNotFixed(lp: LaunchPlanDef, values: Record<string, unknown>): void {
   for (const k of Object.keys(lp.fixedInputs)) {
-    if (inputs.literals[k] && !lp.isDefault) {
-      throw new FlyteExecutionError("LAUNCHPLAN_FIXED_INPUT", `input "${k}" is fixed by the launch plan and cannot be given`, { entity: lp.name });
+    if (values[k] !== undefined) {
+      throw new FlyteExecutionError(
+        "LAUNCHPLAN_FIXED_INPUT",
+        `input "${k}" is fixed by the launch plan and cannot be given`,
+        {
+          entity: lp.name,
+          fix: "leave it out, or use a launch plan that does not fix it",
+        },
+      );
     }
   }
-  return inputs;
 }
 
 /** Converts values to literals for an entity's inputs, applying defaults (workflows, launch plans). */
-export async function inputsToLiterals(entity: Entity, values: Record<string, unknown>, ctx: TypeContext): Promise<LiteralMap> {
+export async function inputsToLiterals(
+  entity: Entity,
+  values: Record<string, unknown>,
+  ctx: TypeContext,
+): Promise<LiteralMap> {
   let merged = values;
   if (entity instanceof WorkflowDef) merged = { ...entity.defaults, ...values };
-  if (entity instanceof LaunchPlanDef) merged = { ...entity.defaultInputs, ...values, ...entity.fixedInputs };
+  if (entity instanceof LaunchPlanDef) {
+    checkNotFixed(entity, values);
+    merged = { ...entity.defaultInputs, ...values, ...entity.fixedInputs };
+  }
   return toLiteralMap(entity.inputs, merged, ctx, entity.name, "input");
 }
 
 /** Converts output literals to the shape the entity's function returns. */
-export async function outputsFromLiterals(entity: Entity, outputs: LiteralMap, ctx: TypeContext): Promise<unknown> {
+export async function outputsFromLiterals(
+  entity: Entity,
+  outputs: LiteralMap,
+  ctx: TypeContext,
+): Promise<unknown> {
   const values = await fromLiteralMap(entity.outputs, outputs, ctx, entity.name, "output");
   if (entity.singleOutput) return (values as Record<string, unknown>).o0;
   if (Object.keys(entity.outputs).length === 0) return undefined;
@@ -403,7 +528,11 @@ export async function outputsFromLiterals(entity: Entity, outputs: LiteralMap, c
 }
 
 /** Runs a task, workflow or launch plan locally with TypeScript values; returns typed outputs. */
-export async function runLocally(entity: Entity, values: Record<string, unknown>, options: LocalRunOptions = {}): Promise<unknown> {
+export async function runLocally(
+  entity: Entity,
+  values: Record<string, unknown>,
+  options: LocalRunOptions = {},
+): Promise<unknown> {
   const exec = new LocalExecution(options);
   const inputs = await inputsToLiterals(entity, values, exec.ctx);
   const outputs = await exec.execute(entity, inputs, "");

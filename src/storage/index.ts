@@ -1,3 +1,4 @@
 /** Storage: one interface over local paths, `file://` and remote schemes. */
-export { joinUri, registerStorageBackend, schemeOf, storage, type StorageBackend } from "./storage.js";
+
 export { localPath, localStorage, writeFileAtomic } from "./local.js";
+export { joinUri, registerStorageBackend, type StorageBackend, schemeOf, storage } from "./storage.js";

@@ -1,10 +1,10 @@
 /** Local files: plain paths and `file://` URIs. Writes are atomic (temp file + rename). */
 import { randomBytes } from "node:crypto";
-import { cp, mkdir, readFile, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FlyteStorageError } from "../errors.js";
-import { type StorageBackend, registerStorageBackend } from "./storage.js";
+import { registerStorageBackend, type StorageBackend } from "./storage.js";
 
 /** Turns a plain path or `file://` URI into a local path. */
 export function localPath(uri: string): string {
@@ -38,12 +38,16 @@ async function walk(dir: string): Promise<string[]> {
 function wrap(op: string, uri: string, err: unknown): FlyteStorageError {
   const code = (err as NodeJS.ErrnoException).code;
   const missing = code === "ENOENT";
-  return new FlyteStorageError(missing ? "STORAGE_NOT_FOUND" : "STORAGE_IO", `${op} failed: ${String((err as Error).message ?? err)}`, {
-    entity: uri,
-    recoverable: !missing,
-    fix: missing ? "check that the path exists and is readable" : "check permissions and free space",
-    cause: err,
-  });
+  return new FlyteStorageError(
+    missing ? "STORAGE_NOT_FOUND" : "STORAGE_IO",
+    `${op} failed: ${String((err as Error).message ?? err)}`,
+    {
+      entity: uri,
+      recoverable: !missing,
+      fix: missing ? "check that the path exists and is readable" : "check permissions and free space",
+      cause: err,
+    },
+  );
 }
 
 /** The local file system backend. */

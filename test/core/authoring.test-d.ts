@@ -1,7 +1,16 @@
 // Type-level tests: the inference the authoring API promises, and wiring mistakes that must be
 // TypeScript errors. `@ts-expect-error` lines fail `tsc` if the error ever disappears.
 import { describe, expectTypeOf, it } from "vitest";
-import { type FlytePromise, conditional, dynamic, launchPlan, mapTask, t, task, workflow } from "../../src/index.js";
+import {
+  conditional,
+  dynamic,
+  type FlytePromise,
+  launchPlan,
+  mapTask,
+  t,
+  task,
+  workflow,
+} from "../../src/index.js";
 
 const add = task({ inputs: { a: t.int(), b: t.int() }, outputs: t.int() }, ({ a, b }) => a + b);
 const shout = task({ inputs: { s: t.string() }, outputs: t.string() }, ({ s }) => s.toUpperCase());
@@ -14,9 +23,26 @@ const noOut = task({ inputs: {} }, () => {});
 
 describe("task inference", () => {
   it("infers the function's parameter types from the inputs", () => {
-    task({ inputs: { a: t.int(), s: t.string(), when: t.datetime(), tags: t.list(t.string()), m: t.map(t.float()) } }, (inputs) => {
-      expectTypeOf(inputs).toEqualTypeOf<{ a: number; s: string; when: Date; tags: string[]; m: Record<string, number> }>();
-    });
+    task(
+      {
+        inputs: {
+          a: t.int(),
+          s: t.string(),
+          when: t.datetime(),
+          tags: t.list(t.string()),
+          m: t.map(t.float()),
+        },
+      },
+      (inputs) => {
+        expectTypeOf(inputs).toEqualTypeOf<{
+          a: number;
+          s: string;
+          when: Date;
+          tags: string[];
+          m: Record<string, number>;
+        }>();
+      },
+    );
   });
   it("infers optional inputs as T | null", () => {
     task({ inputs: { x: t.optional(t.int()) } }, ({ x }) => {

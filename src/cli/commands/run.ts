@@ -3,9 +3,10 @@
  * locally. Inputs are parsed by the entity's declared types; `--help` after the entity lists them.
  */
 import { Command, Option } from "commander";
-import { type Entity, LaunchPlanDef, WorkflowDef, findEntity, loadModule } from "../../core/index.js";
+import { type Entity, findEntity, LaunchPlanDef, loadModule, WorkflowDef } from "../../core/index.js";
 import { FlyteUsageError } from "../../errors.js";
-import { type LocalRunOptions, type TaskRunner, runLocally } from "../../local/index.js";
+import { type LocalRunOptions, runLocally, type TaskRunner } from "../../local/index.js";
+import type { Schema } from "../../types/literal-map.js";
 import { progressReporter } from "../progress.js";
 
 /** Hooks other modules add to `run` (container mode, remote runs). */
@@ -15,7 +16,12 @@ export interface RunExtension {
   /** Returns a task runner when its options are set, or undefined. */
   taskRunner?(opts: Record<string, unknown>, entity: Entity): Promise<TaskRunner | undefined>;
   /** Takes over the whole run (e.g. `--remote`); returns true when it did. */
-  run?(opts: Record<string, unknown>, entity: Entity, file: string, values: Record<string, unknown>): Promise<boolean>;
+  run?(
+    opts: Record<string, unknown>,
+    entity: Entity,
+    file: string,
+    values: Record<string, unknown>,
+  ): Promise<boolean>;
 }
 
 const extensions: RunExtension[] = [];
@@ -53,12 +59,23 @@ function entityCommand(file: string, name: string, entity: Entity): Command {
     if (!type.optional && !(k in defaults)) opt.description += " (required)";
     cmd.addOption(opt);
   }
-  cmd.addHelpText("after", `\nOutputs: ${Object.entries(entity.outputs).map(([k, t]) => `${k}: ${t.name}`).join(", ") || "(none)"}`);
+  cmd.addHelpText(
+    "after",
+    `\nOutputs: ${
+      Object.entries(entity.outputs)
+        .map(([k, t]) => `${k}: ${t.name}`)
+        .join(", ") || "(none)"
+    }`,
+  );
   return cmd;
 }
 
 /** Parses the entity's inputs from the parsed options. */
-function inputValues(entity: Entity, opts: Record<string, unknown>, defaults: Record<string, unknown>): Record<string, unknown> {
+function inputValues(
+  entity: Entity,
+  opts: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const missing: string[] = [];
   for (const [k, type] of Object.entries(entity.inputs)) {
@@ -72,14 +89,21 @@ function inputValues(entity: Entity, opts: Record<string, unknown>, defaults: Re
     try {
       values[k] = type.parseText(text);
     } catch (err) {
-      throw new FlyteUsageError("INPUT_INVALID", `--${k}: ${(err as Error).message}`, { entity: entity.name, cause: err });
+      throw new FlyteUsageError("INPUT_INVALID", `--${k}: ${(err as Error).message}`, {
+        entity: entity.name,
+        cause: err,
+      });
     }
   }
   if (missing.length > 0) {
-    throw new FlyteUsageError("INPUT_MISSING", `missing required input${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`, {
-      entity: entity.name,
-      fix: `pass ${missing.join(" ")}`,
-    });
+    throw new FlyteUsageError(
+      "INPUT_MISSING",
+      `missing required input${missing.length > 1 ? "s" : ""} ${missing.join(", ")}`,
+      {
+        entity: entity.name,
+        fix: `pass ${missing.join(" ")}`,
+      },
+    );
   }
   return values;
 }
@@ -88,59 +112,74 @@ function inputValues(entity: Entity, opts: Record<string, unknown>, defaults: Re
 export function register(program: Command): void {
   program
     .command("run")
-    .description("Run a task, workflow or launch plan locally (tsflyte run <file> <entity> --help for its inputs).")
+    .description(
+      "Run a task, workflow or launch plan locally (tsflyte run <file> <entity> --help for its inputs).",
+    )
     .argument("<file>", "a .ts or .js module that exports the entity")
     .argument("[entity]", "export name or Flyte name of the entity")
     .argument("[inputs...]", "--name value pairs for the entity's inputs")
     .allowUnknownOption()
     .helpOption(false)
-    .action(async (file: string, name: string | undefined, _rest: string[], _o: unknown, command: Command) => {
-      const argv = command.args;
-      if (file === "--help" || file === "-h") {
-        process.stdout.write(command.helpInformation());
-        return;
-      }
-      const mod = await loadModule(file);
-      if (!name || name === "--help" || name === "-h") {
-        process.stdout.write(`Entities in ${file}:\n`);
-        for (const [exp, e] of mod.entities) process.stdout.write(`  ${exp.padEnd(24)} ${e.kind.padEnd(10)} ${e.name}\n`);
-        if (!name) process.stdout.write(`\nRun one with: tsflyte run ${file} <entity> [--input value ...]\n`);
-        return;
-      }
-      const entity = findEntity(mod, name);
-      const cmd = entityCommand(file, name, entity);
-      const rest = argv.slice(argv.indexOf(name) + 1);
-      cmd.parse(rest, { from: "user" });
-      const opts = cmd.opts() as Record<string, unknown>;
-      const values = inputValues(entity, opts, defaultsOf(entity));
-      for (const ext of extensions) if (ext.run && (await ext.run(opts, entity, file, values))) return;
-      let taskRunner: TaskRunner | undefined;
-      for (const ext of extensions) taskRunner ??= await ext.taskRunner?.(opts, entity);
-      const progress = progressReporter({ quiet: opts.quiet === true || opts.json === true });
-      const options: LocalRunOptions = {
-        cache: opts.cache !== false,
-        concurrency: Number(opts.concurrency),
-        onEvent: progress.onEvent,
-      };
-      if (typeof opts.rawDataPrefix === "string") options.rawDataPrefix = opts.rawDataPrefix;
-      if (taskRunner) options.taskRunner = taskRunner;
-      let result: unknown;
-      try {
-        result = await runLocally(entity, values, options);
-      } finally {
-        progress.done();
-      }
-      printOutputs(entity, result, opts.json === true);
-    });
+    .action(
+      async (file: string, name: string | undefined, _rest: string[], _o: unknown, command: Command) => {
+        const argv = command.args;
+        if (file === "--help" || file === "-h") {
+          process.stdout.write(command.helpInformation());
+          return;
+        }
+        const mod = await loadModule(file);
+        if (!name || name === "--help" || name === "-h") {
+          process.stdout.write(`Entities in ${file}:\n`);
+          for (const [exp, e] of mod.entities)
+            process.stdout.write(`  ${exp.padEnd(24)} ${e.kind.padEnd(10)} ${e.name}\n`);
+          if (!name)
+            process.stdout.write(`\nRun one with: tsflyte run ${file} <entity> [--input value ...]\n`);
+          return;
+        }
+        const entity = findEntity(mod, name);
+        const cmd = entityCommand(file, name, entity);
+        const rest = argv.slice(argv.indexOf(name) + 1);
+        cmd.parse(rest, { from: "user" });
+        const opts = cmd.opts() as Record<string, unknown>;
+        const values = inputValues(entity, opts, defaultsOf(entity));
+        for (const ext of extensions) if (ext.run && (await ext.run(opts, entity, file, values))) return;
+        let taskRunner: TaskRunner | undefined;
+        for (const ext of extensions) taskRunner ??= await ext.taskRunner?.(opts, entity);
+        const progress = progressReporter({ quiet: opts.quiet === true || opts.json === true });
+        const options: LocalRunOptions = {
+          cache: opts.cache !== false,
+          concurrency: Number(opts.concurrency),
+          onEvent: progress.onEvent,
+        };
+        if (typeof opts.rawDataPrefix === "string") options.rawDataPrefix = opts.rawDataPrefix;
+        if (taskRunner) options.taskRunner = taskRunner;
+        let result: unknown;
+        try {
+          result = await runLocally(entity, values, options);
+        } finally {
+          progress.done();
+        }
+        printOutputs(entity, result, opts.json === true);
+      },
+    );
 }
 
 function printOutputs(entity: Entity, result: unknown, json: boolean): void {
   const schema = entity.outputs;
   const asJson: Record<string, unknown> = {};
-  if (entity.singleOutput) asJson.o0 = schema.o0!.toJson(result as never);
-  else for (const [k, t] of Object.entries(schema)) asJson[k] = t.toJson((result as Record<string, unknown>)[k] as never);
-  const text = JSON.stringify(asJson, (_k, v) => (typeof v === "bigint" ? v.toString() : v), json ? undefined : 2);
+  if (entity.singleOutput) asJson.o0 = (schema as Schema).o0!.toJson(result as never);
+  else
+    for (const [k, t] of Object.entries(schema))
+      asJson[k] = t.toJson((result as Record<string, unknown>)[k] as never);
+  const text = JSON.stringify(
+    asJson,
+    (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+    json ? undefined : 2,
+  );
   if (json) process.stdout.write(`${text}\n`);
-  else if (entity.singleOutput) process.stdout.write(`${JSON.stringify(asJson.o0, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`);
+  else if (entity.singleOutput)
+    process.stdout.write(
+      `${JSON.stringify(asJson.o0, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2)}\n`,
+    );
   else if (Object.keys(asJson).length > 0) process.stdout.write(`${text}\n`);
 }
