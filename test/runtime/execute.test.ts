@@ -54,7 +54,7 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
     expect(r.code).toBe(0);
     const ours = fromBinary(LiteralMapSchema, readFileSync(join(r.out, "outputs.pb"))).literals.o0!;
     const theirs = fromBinary(LiteralMapSchema, readFileSync(join(goldens, "dataclass/outputs.pb"))).literals.o0!;
-    const bytes = (l: typeof ours) => (l.value.case === "scalar" && l.value.value.value.case === "binary" ? l.value.value.value.value : undefined);
+    const bytes = (l: typeof ours) => (l.value.case === "scalar" && l.value.value.value.case === "binary" ? l.value.value.value.value.value : undefined);
     expect(bytes(ours)).toBeDefined();
     // Byte-identical MessagePack: same field order, same int and float encodings.
     expect(Buffer.from(bytes(ours)!).equals(Buffer.from(bytes(theirs)!))).toBe(true);
