@@ -9,6 +9,15 @@ import "./storage/local.js";
 
 export * from "./core/index.js";
 export * from "./errors.js";
+export * from "./images/index.js";
 export * from "./local/index.js";
+export {
+  DEFAULT_ENTRYPOINT,
+  type EntrypointSettings,
+  type FastSerializationSettings,
+  SERIALIZED_CONTEXT_ENV_VAR,
+  SerializationSettings,
+  SerializationSettingsBuilder,
+} from "./serialize/settings.js";
 export { registerStorageBackend, type StorageBackend, storage } from "./storage/index.js";
 export * from "./types/index.js";

@@ -14,7 +14,7 @@
 import { FlyteDefinitionError } from "../errors.js";
 import type { FlyteType, TypeContext } from "../types/flyte-type.js";
 import type { InputValues, LiteralMap, Schema, Values } from "../types/index.js";
-import { type Bindings, type CallResult, makeCallable, type OutputSpec } from "./entity.js";
+import { type Bindings, brandClass, type CallResult, makeCallable, type OutputSpec } from "./entity.js";
 import { type CallOptions, GraphBuilder, type Node, withBuilder } from "./node.js";
 import { type Bindable, type BindingValue, toBinding } from "./promise.js";
 import { BaseTask, type TaskOptions } from "./task.js";
@@ -101,3 +101,5 @@ export function dynamic<const I extends Schema = {}, const O extends OutputSpec 
     new DynamicTaskDef(options, fn),
   );
 }
+
+brandClass(DynamicTaskDef, "DynamicTaskDef");

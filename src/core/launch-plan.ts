@@ -5,7 +5,14 @@
 import { describeValue, FlyteDefinitionError } from "../errors.js";
 import type { ValueOf } from "../types/flyte-type.js";
 import type { Schema } from "../types/literal-map.js";
-import { type Bindings, type CallResult, Entity, makeCallable, type OutputSpec } from "./entity.js";
+import {
+  type Bindings,
+  brandClass,
+  type CallResult,
+  Entity,
+  makeCallable,
+  type OutputSpec,
+} from "./entity.js";
 import type { CallOptions } from "./node.js";
 import type { WorkflowDef, WorkflowReturn } from "./workflow.js";
 
@@ -221,3 +228,5 @@ export function defaultLaunchPlan(workflow: AnyWorkflow | Entity): LaunchPlanDef
   }
   return lp;
 }
+
+brandClass(LaunchPlanDef, "LaunchPlanDef");

@@ -12,6 +12,7 @@ import type { Schema } from "../types/literal-map.js";
 import { optionalOf } from "../types/unions.js";
 import {
   type Bindings,
+  brandClass,
   type CallResult,
   Entity,
   makeCallable,
@@ -136,3 +137,5 @@ export function mapTask<I extends Schema, O extends OutputSpec>(
     (bindings: Bindings<ListsOf<I>>, options?: CallOptions) => CallResult<AsSpec<MappedOutputs<O, boolean>>>
   >(new MapTaskDef(task, options)) as MapTask<I, O, boolean>;
 }
+
+brandClass(MapTaskDef, "MapTaskDef");

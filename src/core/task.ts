@@ -10,6 +10,7 @@
  * ```
  */
 import { FlyteDefinitionError, FlyteExecutionError, FlyteTypeError } from "../errors.js";
+import { validateContainerImage } from "../images/template.js";
 import type { FlyteType, TypeContext } from "../types/flyte-type.js";
 import {
   fromLiteralMap,
@@ -19,7 +20,14 @@ import {
   toLiteralMap,
   type Values,
 } from "../types/index.js";
-import { type Bindings, type CallResult, Entity, makeCallable, type OutputSpec } from "./entity.js";
+import {
+  type Bindings,
+  brandClass,
+  type CallResult,
+  Entity,
+  makeCallable,
+  type OutputSpec,
+} from "./entity.js";
 import type { CallOptions } from "./node.js";
 import { normalizeResources, parseTimeout, type Resources } from "./resources.js";
 import type { TaskContext } from "./task-context.js";
@@ -129,6 +137,7 @@ export function resolveSettings(s: TaskSettings, entity: string): ResolvedTaskSe
       });
     }
   }
+  if (s.containerImage !== undefined) validateContainerImage(s.containerImage, entity);
   return {
     description: s.description,
     containerImage: s.containerImage,
@@ -256,3 +265,7 @@ export function task<const I extends Schema = {}, const O extends OutputSpec = u
     new FunctionTask(options, fn),
   );
 }
+
+brandClass(BaseTask, "BaseTask");
+
+brandClass(FunctionTask, "FunctionTask");

@@ -13,7 +13,7 @@
 import { FlyteDefinitionError } from "../errors.js";
 import type { FlyteType, ValueOf } from "../types/flyte-type.js";
 import type { Schema } from "../types/literal-map.js";
-import { type Bindings, type CallResult, Entity, makeCallable } from "./entity.js";
+import { type Bindings, brandClass, type CallResult, Entity, makeCallable } from "./entity.js";
 import { type CallOptions, GraphBuilder, type Node, withBuilder } from "./node.js";
 import { type BindingValue, FlytePromise, type NODE, START_NODE, toBinding } from "./promise.js";
 import type { BaseTask } from "./task.js";
@@ -187,3 +187,5 @@ export function workflow<
     (bindings: Bindings<I>, options?: CallOptions) => CallResult<ReturnSpec<R> & {}>
   >(new WorkflowDef(options, fn) as never);
 }
+
+brandClass(WorkflowDef, "WorkflowDef");

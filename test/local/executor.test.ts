@@ -262,3 +262,20 @@ describe("bad input gets a clear error with a stable code", () => {
     );
   });
 });
+
+describe("image templates are checked when a task is defined", () => {
+  it("rejects a string that looks like a template but does not parse", () => {
+    expect(() =>
+      task({ name: "typo", inputs: {}, containerImage: "{{.imag.spark.fqn}}:latest" }, () => {}),
+    ).toThrow(expect.objectContaining({ code: expect.stringMatching(/^IMAGE_TEMPLATE/) }));
+    expect(() =>
+      task({ name: "typo2", inputs: {}, containerImage: "{{ .image.spark.fqdn }}" }, () => {}),
+    ).toThrow(expect.objectContaining({ code: expect.stringMatching(/^IMAGE_TEMPLATE/) }));
+    expect(() =>
+      task(
+        { name: "ok", inputs: {}, containerImage: "{{.image.spark.fqn}}:{{.image.spark.version}}" },
+        () => {},
+      ),
+    ).not.toThrow();
+  });
+});
