@@ -61,3 +61,4 @@ export {
   type WorkflowReturn,
   workflow,
 } from "./workflow.js";
+export { environment, TaskEnvironment, environmentOf, type EnvironmentSettings } from "./environment.js";
