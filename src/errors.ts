@@ -5,6 +5,8 @@
  * `origin` tells user errors (bad input, a task that throws, a wrong definition) from system
  * errors (storage, the runtime itself), as Flyte's error documents require.
  */
+import { brandClass } from "./brand.js";
+
 export type ErrorOrigin = "USER" | "SYSTEM";
 
 /** Options shared by every flytekit-ts error. */
@@ -93,4 +95,16 @@ export function describeValue(value: unknown): string {
   } catch {
     return Object.prototype.toString.call(value);
   }
+}
+
+for (const [cls, name] of [
+  [FlyteError, "FlyteError"],
+  [FlyteTypeError, "FlyteTypeError"],
+  [FlyteDefinitionError, "FlyteDefinitionError"],
+  [FlyteExecutionError, "FlyteExecutionError"],
+  [FlyteStorageError, "FlyteStorageError"],
+  [FlyteUsageError, "FlyteUsageError"],
+  [FlyteRecoverableError, "FlyteRecoverableError"],
+] as const) {
+  brandClass(cls, name);
 }

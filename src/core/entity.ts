@@ -4,6 +4,7 @@
  */
 import { relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { brandClass } from "../brand.js";
 import { describeValue, FlyteDefinitionError } from "../errors.js";
 import { isAssignable } from "../types/compatibility.js";
 import type { FlyteType, ValueOf } from "../types/flyte-type.js";
@@ -300,19 +301,6 @@ export function makeCallable<E extends object, F>(instance: E): E & F {
   return f as unknown as E & F;
 }
 
-/**
- * Makes `instanceof cls` work across copies of flytekit-ts loaded twice in one process (a user
- * bundle that inlines the SDK, next to the entrypoint's copy): instances carry a global brand.
- */
-export function brandClass(cls: abstract new (...args: never[]) => unknown, name: string): void {
-  const brand = Symbol.for(`flytekit-ts.class.${name}`);
-  Object.defineProperty(cls.prototype, brand, { value: true });
-  Object.defineProperty(cls, Symbol.hasInstance, {
-    value: (x: unknown) =>
-      x !== null &&
-      (typeof x === "object" || typeof x === "function") &&
-      (x as Record<symbol, unknown>)[brand] === true,
-  });
-}
-
 brandClass(Entity, "Entity");
+
+export { brandClass };

@@ -3,6 +3,7 @@
 export { conditional, operandsOf } from "./condition.js";
 export { type DynamicGraph, type DynamicTask, DynamicTaskDef, dynamic } from "./dynamic.js";
 export { type Bindings, type CallResult, Entity, nodeOf, type OutputSpec } from "./entity.js";
+export { type EnvironmentSettings, environment, environmentOf, TaskEnvironment } from "./environment.js";
 export {
   cron,
   defaultLaunchPlan,
@@ -61,4 +62,3 @@ export {
   type WorkflowReturn,
   workflow,
 } from "./workflow.js";
-export { environment, TaskEnvironment, environmentOf, type EnvironmentSettings } from "./environment.js";

@@ -32,10 +32,22 @@ export function nameExports(
   return { file: resolve(file), module, entities };
 }
 
-/** Imports a module (TypeScript works when the tsx loader is registered) and names its entities. */
+let tsLoader: Promise<void> | undefined;
+
+/** Registers tsx's loader once, the first time a TypeScript module is imported. */
+function ensureTypeScriptLoader(): Promise<void> {
+  tsLoader ??= import("tsx/esm/api").then(({ register }) => {
+    register();
+  });
+  return tsLoader;
+}
+
+/** Imports a module (TypeScript through tsx, registered on demand) and names its entities. */
 export async function loadModule(file: string, sourceRoot = process.cwd()): Promise<LoadedModule> {
   const abs = resolve(file);
   let exports: Record<string, unknown>;
+  if (/\.(m|c)?tsx?$/.test(abs) && !process.execArgv.join(" ").includes("tsx"))
+    await ensureTypeScriptLoader();
   try {
     exports = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (err) {

@@ -3,8 +3,14 @@ import { readFileSync } from "node:fs";
 import type { ExecutionInfo } from "../core/task-context.js";
 
 /** Reads `FLYTE_INTERNAL_*` variables (with local fallbacks). */
-export function executionFromEnv(env: NodeJS.ProcessEnv = process.env): ExecutionInfo & { attempt: number; taskName: string | undefined; taskVersion: string | undefined } {
-  const info: ExecutionInfo & { attempt: number; taskName: string | undefined; taskVersion: string | undefined } = {
+export function executionFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ExecutionInfo & { attempt: number; taskName: string | undefined; taskVersion: string | undefined } {
+  const info: ExecutionInfo & {
+    attempt: number;
+    taskName: string | undefined;
+    taskVersion: string | undefined;
+  } = {
     project: env.FLYTE_INTERNAL_EXECUTION_PROJECT ?? "local",
     domain: env.FLYTE_INTERNAL_EXECUTION_DOMAIN ?? "development",
     name: env.FLYTE_INTERNAL_EXECUTION_ID ?? "local",

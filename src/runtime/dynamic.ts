@@ -13,11 +13,15 @@ import { setDynamicSpecWriter } from "./execute.js";
 setDynamicSpecWriter(async (task, graph) => {
   const fromEnv = SerializationSettings.fromEnvironment(process.env);
   if (!fromEnv) {
-    throw new FlyteExecutionError("DYNAMIC_NO_SETTINGS", "the task's environment has no _F_SS_C serialization context", {
-      entity: task.name,
-      origin: "SYSTEM",
-      fix: "package the dynamic task with tsflyte package, which sets _F_SS_C in its environment",
-    });
+    throw new FlyteExecutionError(
+      "DYNAMIC_NO_SETTINGS",
+      "the task's environment has no _F_SS_C serialization context",
+      {
+        entity: task.name,
+        origin: "SYSTEM",
+        fix: "package the dynamic task with tsflyte package, which sets _F_SS_C in its environment",
+      },
+    );
   }
   const env = process.env;
   const b = fromEnv.newBuilder();

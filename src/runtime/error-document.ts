@@ -5,7 +5,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import { FlyteError } from "../errors.js";
-import { ContainerErrorSchema, ContainerError_Kind, type ErrorDocument, ErrorDocumentSchema } from "../proto/gen/flyteidl/core/errors_pb.js";
+import {
+  ContainerError_Kind,
+  ContainerErrorSchema,
+  type ErrorDocument,
+  ErrorDocumentSchema,
+} from "../proto/gen/flyteidl/core/errors_pb.js";
 import { ExecutionError_ErrorKind } from "../proto/gen/flyteidl/core/execution_pb.js";
 
 /** Builds the ErrorDocument for an error thrown while running a task. */
@@ -16,7 +21,10 @@ export function errorDocument(err: unknown, fallbackOrigin: "USER" | "SYSTEM" = 
   const cause = flyte?.cause instanceof Error ? flyte.cause : undefined;
   const base = err instanceof Error ? err : new Error(String(err));
   const code = `${origin}:${flyte ? flyte.code : base.name || "Error"}`;
-  const trace = (cause?.stack ?? base.stack ?? "").split("\n").map((l) => `    ${l}`).join("\n");
+  const trace = (cause?.stack ?? base.stack ?? "")
+    .split("\n")
+    .map((l) => `    ${l}`)
+    .join("\n");
   const message = `Trace:\n\n${trace}\n\nMessage:\n\n    ${base.message}`;
   return create(ErrorDocumentSchema, {
     error: create(ContainerErrorSchema, {

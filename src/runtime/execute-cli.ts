@@ -11,7 +11,8 @@ import { FlyteExecutionError } from "../errors.js";
 import { joinUri } from "../storage/storage.js";
 import { type ExecuteArgs, executeTask, writeErrorDocument } from "./execute.js";
 
-const USAGE = "usage: tsflyte-execute --inputs <uri> --output-prefix <uri> --raw-output-data-prefix <uri> [--checkpoint-path <uri>] [--prev-checkpoint <uri>] --resolver <name> -- <resolver args>";
+const USAGE =
+  "usage: tsflyte-execute --inputs <uri> --output-prefix <uri> --raw-output-data-prefix <uri> [--checkpoint-path <uri>] [--prev-checkpoint <uri>] --resolver <name> -- <resolver args>";
 
 /** Parses the entrypoint's arguments. */
 export function parseExecuteArgs(argv: readonly string[]): ExecuteArgs {
@@ -36,7 +37,17 @@ export function parseExecuteArgs(argv: readonly string[]): ExecuteArgs {
     if (v === undefined) throw new Error(`--${k} is required`);
     return v;
   };
-  const known = new Set(["inputs", "output-prefix", "raw-output-data-prefix", "checkpoint-path", "prev-checkpoint", "resolver", "test", "dynamic-addl-distro", "dynamic-dest-dir"]);
+  const known = new Set([
+    "inputs",
+    "output-prefix",
+    "raw-output-data-prefix",
+    "checkpoint-path",
+    "prev-checkpoint",
+    "resolver",
+    "test",
+    "dynamic-addl-distro",
+    "dynamic-dest-dir",
+  ]);
   for (const k of values.keys()) if (!known.has(k)) throw new Error(`unknown option --${k}`);
   return {
     inputs: need("inputs"),
@@ -59,8 +70,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const onSignal = (signal: NodeJS.Signals) => {
-    const err = new FlyteExecutionError("TERMINATED", `the task was terminated by ${signal}`, { origin: "SYSTEM", recoverable: true });
-    void writeErrorDocument(joinUri(args.outputPrefix, "error.pb"), err, "SYSTEM").finally(() => process.exit(143));
+    const err = new FlyteExecutionError("TERMINATED", `the task was terminated by ${signal}`, {
+      origin: "SYSTEM",
+      recoverable: true,
+    });
+    void writeErrorDocument(joinUri(args.outputPrefix, "error.pb"), err, "SYSTEM").finally(() =>
+      process.exit(143),
+    );
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);

@@ -43,7 +43,12 @@ export interface ExecuteResult {
 }
 
 /** Turns a DynamicTask's graph into a DynamicJobSpec; provided by the serializer. */
-export type DynamicSpecWriter = (task: DynamicTaskDef, graph: ReturnType<DynamicTaskDef["compile"]>, inputs: LiteralMap, ctx: TypeContext) => Promise<Uint8Array>;
+export type DynamicSpecWriter = (
+  task: DynamicTaskDef,
+  graph: ReturnType<DynamicTaskDef["compile"]>,
+  inputs: LiteralMap,
+  ctx: TypeContext,
+) => Promise<Uint8Array>;
 
 let dynamicWriter: DynamicSpecWriter | undefined;
 
@@ -77,16 +82,25 @@ async function readInputs(uri: string): Promise<LiteralMap> {
   try {
     bytes = await storage.get(uri);
   } catch (err) {
-    throw new FlyteExecutionError("INPUTS_UNREADABLE", `cannot read inputs: ${(err as Error).message}`, { entity: uri, origin: "SYSTEM", recoverable: true, cause: err });
+    throw new FlyteExecutionError("INPUTS_UNREADABLE", `cannot read inputs: ${(err as Error).message}`, {
+      entity: uri,
+      origin: "SYSTEM",
+      recoverable: true,
+      cause: err,
+    });
   }
   try {
     return fromBinary(LiteralMapSchema, bytes);
   } catch (err) {
-    throw new FlyteExecutionError("INPUTS_CORRUPT", `inputs are not a valid LiteralMap (${bytes.length} bytes): ${(err as Error).message}`, {
-      entity: uri,
-      origin: "SYSTEM",
-      cause: err,
-    });
+    throw new FlyteExecutionError(
+      "INPUTS_CORRUPT",
+      `inputs are not a valid LiteralMap (${bytes.length} bytes): ${(err as Error).message}`,
+      {
+        entity: uri,
+        origin: "SYSTEM",
+        cause: err,
+      },
+    );
   }
 }
 
@@ -99,10 +113,17 @@ export function selectMapItem(inputs: LiteralMap, index: number, bound: Readonly
       continue;
     }
     if (lit.value.case !== "collection") {
-      throw new FlyteExecutionError("MAP_INPUT_NOT_LIST", `mapped input "${k}" is not a list`, { origin: "SYSTEM" });
+      throw new FlyteExecutionError("MAP_INPUT_NOT_LIST", `mapped input "${k}" is not a list`, {
+        origin: "SYSTEM",
+      });
     }
     const item = lit.value.value.literals[index];
-    if (!item) throw new FlyteExecutionError("MAP_INDEX_RANGE", `index ${index} is out of range for "${k}" (${lit.value.value.literals.length} items)`, { origin: "SYSTEM" });
+    if (!item)
+      throw new FlyteExecutionError(
+        "MAP_INDEX_RANGE",
+        `index ${index} is out of range for "${k}" (${lit.value.value.literals.length} items)`,
+        { origin: "SYSTEM" },
+      );
     out[k] = item;
   }
   return literalMap(out);
@@ -114,7 +135,9 @@ export function mapIndex(env: NodeJS.ProcessEnv = process.env): number {
   const offset = Number(env.BATCH_JOB_ARRAY_INDEX_OFFSET ?? "0") || 0;
   const raw = env[varName];
   if (raw === undefined || !/^\d+$/.test(raw)) {
-    throw new FlyteExecutionError("MAP_INDEX_MISSING", `array index variable ${varName} is not set`, { origin: "SYSTEM" });
+    throw new FlyteExecutionError("MAP_INDEX_MISSING", `array index variable ${varName} is not set`, {
+      origin: "SYSTEM",
+    });
   }
   return offset + Number(raw);
 }
@@ -135,12 +158,18 @@ export async function executeTask(args: ExecuteArgs): Promise<ExecuteResult> {
       resolverArgs = resolverArgs.slice(4);
       mapItem = mapIndex();
     }
-    const [task, allInputs] = await Promise.all([loadTask(resolverName, resolverArgs), readInputs(args.inputs)]);
+    const [task, allInputs] = await Promise.all([
+      loadTask(resolverName, resolverArgs),
+      readInputs(args.inputs),
+    ]);
     const inputs = mapItem === undefined ? allInputs : selectMapItem(allInputs, mapItem, bound);
     const ctx = await taskContext(task, args);
     if (task instanceof DynamicTaskDef) {
       if (!dynamicWriter) await import("./dynamic.js");
-      if (!dynamicWriter) throw new FlyteExecutionError("DYNAMIC_UNSUPPORTED", "this build cannot write dynamic job specs", { origin: "SYSTEM" });
+      if (!dynamicWriter)
+        throw new FlyteExecutionError("DYNAMIC_UNSUPPORTED", "this build cannot write dynamic job specs", {
+          origin: "SYSTEM",
+        });
       const values = await fromLiteralMap(task.inputs, inputs, ctx, task.name);
       const graph = task.compile(values, ctx);
       const uri = joinUri(args.outputPrefix, "futures.pb");
@@ -158,7 +187,11 @@ export async function executeTask(args: ExecuteArgs): Promise<ExecuteResult> {
 }
 
 /** Writes error.pb for an error (best effort: a failing write is reported on stderr). */
-export async function writeErrorDocument(uri: string, err: unknown, origin: "USER" | "SYSTEM" = "USER"): Promise<void> {
+export async function writeErrorDocument(
+  uri: string,
+  err: unknown,
+  origin: "USER" | "SYSTEM" = "USER",
+): Promise<void> {
   try {
     await storage.put(uri, toBinary(ErrorDocumentSchema, errorDocument(err, origin)));
   } catch (writeErr) {
@@ -172,7 +205,11 @@ async function loadTask(resolver: string, args: string[]): Promise<BaseTask> {
   } catch (err) {
     if (err instanceof FlyteError) throw err;
     // The user's module threw while being imported.
-    throw new FlyteExecutionError("TASK_MODULE_IMPORT", `importing the task's module failed: ${(err as Error).message}`, { origin: "USER", cause: err });
+    throw new FlyteExecutionError(
+      "TASK_MODULE_IMPORT",
+      `importing the task's module failed: ${(err as Error).message}`,
+      { origin: "USER", cause: err },
+    );
   }
 }
 

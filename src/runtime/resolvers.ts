@@ -7,8 +7,8 @@
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { BaseTask } from "../core/task.js";
 import { findEntity, loadModule } from "../core/loader.js";
+import { BaseTask } from "../core/task.js";
 import { FlyteExecutionError } from "../errors.js";
 
 /** Loads the task named by resolver arguments. */
@@ -61,13 +61,21 @@ export const defaultResolver: TaskResolver = async (args) => {
   const module = pairs.get("task-module");
   const name = pairs.get("task-name");
   if (!module || !name) {
-    throw new FlyteExecutionError("RESOLVER_ARGS", `expected "task-module <module> task-name <name>", got ${JSON.stringify(args)}`, { origin: "SYSTEM" });
+    throw new FlyteExecutionError(
+      "RESOLVER_ARGS",
+      `expected "task-module <module> task-name <name>", got ${JSON.stringify(args)}`,
+      { origin: "SYSTEM" },
+    );
   }
   const root = process.env.FLYTE_SOURCE_ROOT ?? process.cwd();
   const mod = await loadModule(moduleFile(module, root), root);
   const entity = findEntity(mod, name);
   if (!(entity instanceof BaseTask)) {
-    throw new FlyteExecutionError("RESOLVER_NOT_A_TASK", `"${name}" in ${module} is a ${entity.kind}, not a task`, { origin: "SYSTEM" });
+    throw new FlyteExecutionError(
+      "RESOLVER_NOT_A_TASK",
+      `"${name}" in ${module} is a ${entity.kind}, not a task`,
+      { origin: "SYSTEM" },
+    );
   }
   return entity;
 };
