@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 if [ "${TSFLYTE_SKIP_PEERS:-0}" != "1" ]; then
   bash scripts/setup/peers.sh || { echo "peer set-up failed"; exit 1; }
 fi
+echo "== build"
+node scripts/build.mjs || exit 1
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json || exit 1
 echo "== lint"
