@@ -1,7 +1,14 @@
 /** Lists and maps with string keys. */
 import { describeValue } from "../errors.js";
-import { type FlyteType as FT, FlyteType, literalKind, registerTransformer, type TypeContext, typeError } from "./flyte-type.js";
-import { type Literal, collectionLiteral, collectionType, mapLiteral, mapValueType } from "./literals.js";
+import {
+  FlyteType,
+  type FlyteType as FT,
+  literalKind,
+  registerTransformer,
+  type TypeContext,
+  typeError,
+} from "./flyte-type.js";
+import { collectionLiteral, collectionType, type Literal, mapLiteral, mapValueType } from "./literals.js";
 
 /** Prefixes the path of a nested conversion error (`[3]`, `.key`) and rethrows. */
 export function atPath<R>(segment: string, fn: () => R): R {
@@ -35,7 +42,12 @@ export class ListType<T> extends FlyteType<T[]> {
   }
   toLiteral(value: T[], ctx: TypeContext): Literal | Promise<Literal> {
     if (!Array.isArray(value)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an array`, value, `pass an array of ${this.element.name}`);
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not an array`,
+        value,
+        `pass an array of ${this.element.name}`,
+      );
     }
     const el = this.element;
     if (!el.io) {
@@ -60,7 +72,12 @@ export class ListType<T> extends FlyteType<T[]> {
   }
   fromLiteral(literal: Literal, ctx: TypeContext): T[] | Promise<T[]> {
     if (literal.value.case !== "collection") {
-      throw typeError("TYPE_LITERAL_MISMATCH", `expected a collection literal, got ${literalKind(literal)}`, literal, "check the producer's output type");
+      throw typeError(
+        "TYPE_LITERAL_MISMATCH",
+        `expected a collection literal, got ${literalKind(literal)}`,
+        literal,
+        "check the producer's output type",
+      );
     }
     const lits = literal.value.value.literals;
     const el = this.element;
@@ -78,7 +95,12 @@ export class ListType<T> extends FlyteType<T[]> {
   }
   fromJson(json: unknown): T[] {
     if (!Array.isArray(json)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a list`, json, `give a JSON array of ${this.element.name}`);
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(json)} is not a list`,
+        json,
+        `give a JSON array of ${this.element.name}`,
+      );
     }
     return json.map((v, i) => atPath(`[${i}]`, () => this.element.fromJson(v)));
   }
@@ -101,7 +123,12 @@ export class MapType<T> extends FlyteType<Record<string, T>> {
   }
   toLiteral(value: Record<string, T>, ctx: TypeContext): Literal | Promise<Literal> {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an object`, value, `pass an object whose values are ${this.value.name}`);
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not an object`,
+        value,
+        `pass an object whose values are ${this.value.name}`,
+      );
     }
     const entries = Object.entries(value);
     if (!this.value.io) {
@@ -109,11 +136,18 @@ export class MapType<T> extends FlyteType<Record<string, T>> {
       for (const [k, v] of entries) out[k] = atPath(`.${k}`, () => this.value.toLiteral(v, ctx) as Literal);
       return mapLiteral(out);
     }
-    return Promise.all(entries.map(async ([k, v]) => [k, await this.value.toLiteral(v, ctx)] as const)).then((pairs) => mapLiteral(Object.fromEntries(pairs)));
+    return Promise.all(entries.map(async ([k, v]) => [k, await this.value.toLiteral(v, ctx)] as const)).then(
+      (pairs) => mapLiteral(Object.fromEntries(pairs)),
+    );
   }
   fromLiteral(literal: Literal, ctx: TypeContext): Record<string, T> | Promise<Record<string, T>> {
     if (literal.value.case !== "map") {
-      throw typeError("TYPE_LITERAL_MISMATCH", `expected a map literal, got ${literalKind(literal)}`, literal, "check the producer's output type");
+      throw typeError(
+        "TYPE_LITERAL_MISMATCH",
+        `expected a map literal, got ${literalKind(literal)}`,
+        literal,
+        "check the producer's output type",
+      );
     }
     const entries = Object.entries(literal.value.value.literals);
     if (!this.value.io) {
@@ -121,11 +155,18 @@ export class MapType<T> extends FlyteType<Record<string, T>> {
       for (const [k, l] of entries) out[k] = atPath(`.${k}`, () => this.value.fromLiteral(l, ctx) as T);
       return out;
     }
-    return Promise.all(entries.map(async ([k, l]) => [k, await this.value.fromLiteral(l, ctx)] as const)).then((p) => Object.fromEntries(p));
+    return Promise.all(
+      entries.map(async ([k, l]) => [k, await this.value.fromLiteral(l, ctx)] as const),
+    ).then((p) => Object.fromEntries(p));
   }
   fromJson(json: unknown): Record<string, T> {
     if (json === null || typeof json !== "object" || Array.isArray(json)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a map`, json, `give a JSON object whose values are ${this.value.name}`);
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(json)} is not a map`,
+        json,
+        `give a JSON object whose values are ${this.value.name}`,
+      );
     }
     const out: Record<string, T> = {};
     for (const [k, v] of Object.entries(json)) out[k] = atPath(`.${k}`, () => this.value.fromJson(v));

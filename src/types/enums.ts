@@ -10,7 +10,12 @@ export class EnumType<V extends string> extends FlyteType<V> {
   constructor(readonly values: readonly V[]) {
     super();
     if (values.length === 0) {
-      throw typeError("TYPE_ENUM_EMPTY", "an enum needs at least one value", values, "list the allowed values, e.g. t.enum(['red', 'green'])");
+      throw typeError(
+        "TYPE_ENUM_EMPTY",
+        "an enum needs at least one value",
+        values,
+        "list the allowed values, e.g. t.enum(['red', 'green'])",
+      );
     }
     this.#set = new Set(values);
     this.name = `enum(${values.join("|")})`;
@@ -29,11 +34,21 @@ export class EnumType<V extends string> extends FlyteType<V> {
       const p = literal.value.value.value.value.value;
       if (p.case === "stringValue") return this.fromJson(p.value);
     }
-    throw typeError("TYPE_LITERAL_MISMATCH", "expected a string literal for an enum", literal, "check the producer's output type");
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      "expected a string literal for an enum",
+      literal,
+      "check the producer's output type",
+    );
   }
   fromJson(json: unknown): V {
     if (typeof json === "string" && this.#set.has(json)) return json as V;
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not one of ${this.values.map((v) => JSON.stringify(v)).join(", ")}`, json, `use one of the enum's values`);
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not one of ${this.values.map((v) => JSON.stringify(v)).join(", ")}`,
+      json,
+      `use one of the enum's values`,
+    );
   }
   toJson(value: V): unknown {
     return value;
@@ -43,4 +58,6 @@ export class EnumType<V extends string> extends FlyteType<V> {
   }
 }
 
-registerTransformer((lt) => (lt.type.case === "enumType" ? (new EnumType(lt.type.value.values) as FlyteType<unknown>) : undefined));
+registerTransformer((lt) =>
+  lt.type.case === "enumType" ? (new EnumType(lt.type.value.values) as FlyteType<unknown>) : undefined,
+);

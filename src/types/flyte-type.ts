@@ -4,7 +4,7 @@
  * parses text (CLI) or JSON (defaults, remote inputs). Declaring a task's inputs with these
  * types is what lets TypeScript infer the task function's parameter and return types.
  */
-import { FlyteTypeError, describeValue } from "../errors.js";
+import { describeValue, FlyteTypeError } from "../errors.js";
 import type { Literal, LiteralType } from "./literals.js";
 
 /** What conversions need besides the value: where large data goes, and a scratch folder. */
@@ -58,7 +58,12 @@ export abstract class FlyteType<T> {
     try {
       json = JSON.parse(text);
     } catch {
-      throw typeError("TYPE_PARSE", `cannot parse ${describeValue(text)} as ${this.name}`, text, `give JSON text for a ${this.name}`);
+      throw typeError(
+        "TYPE_PARSE",
+        `cannot parse ${describeValue(text)} as ${this.name}`,
+        text,
+        `give JSON text for a ${this.name}`,
+      );
     }
     return this.fromJson(json);
   }
@@ -78,7 +83,12 @@ export function expectPrimitive<C extends string>(literal: Literal, kase: C, typ
     if (s.case === "primitive" && s.value.value.case === kase) return s.value.value.value;
     if (s.case === "union" && s.value.value) return expectPrimitive(s.value.value, kase, typeName);
   }
-  throw typeError("TYPE_LITERAL_MISMATCH", `expected a ${typeName} literal, got ${literalKind(literal)}`, literal, "check that the producer's output type matches this input's type");
+  throw typeError(
+    "TYPE_LITERAL_MISMATCH",
+    `expected a ${typeName} literal, got ${literalKind(literal)}`,
+    literal,
+    "check that the producer's output type matches this input's type",
+  );
 }
 
 /** A short description of a literal's kind, for errors. */
@@ -94,7 +104,10 @@ export function literalKind(literal: Literal): string {
 
 // ---- the registry: LiteralType -> FlyteType, for reading literals with no declared type ----
 
-type Guesser = (lt: LiteralType, typeFor: (lt: LiteralType) => FlyteType<unknown>) => FlyteType<unknown> | undefined;
+type Guesser = (
+  lt: LiteralType,
+  typeFor: (lt: LiteralType) => FlyteType<unknown>,
+) => FlyteType<unknown> | undefined;
 const guessers: Guesser[] = [];
 
 /** Registers a function that maps a LiteralType to the FlyteType that reads it. */

@@ -6,14 +6,15 @@
  * const inputs = { n: t.int(), names: t.list(t.string()), when: t.optional(t.datetime()) };
  * ```
  */
+
+import { DirectoryType, FileType, FlyteDirectory, FlyteFile } from "./blobs.js";
 import { ListType, MapType } from "./collections.js";
 import { EnumType } from "./enums.js";
 import type { FlyteType } from "./flyte-type.js";
 import { primitives } from "./primitives.js";
 import { type Fields, JsonType, RecordType } from "./records.js";
-import { UnionType, optionalOf } from "./unions.js";
-import { DirectoryType, FileType, FlyteDirectory, FlyteFile } from "./blobs.js";
-import { DataFrameType, type ColumnTypes, StructuredDataset } from "./structured-dataset.js";
+import { type ColumnTypes, DataFrameType, StructuredDataset } from "./structured-dataset.js";
+import { optionalOf, UnionType } from "./unions.js";
 
 /** Builders of Flyte types. Each returns a `FlyteType<T>` whose `T` TypeScript infers. */
 export const t = {
@@ -42,7 +43,8 @@ export const t = {
   /** One of the given strings. */
   enum: <const V extends string>(values: readonly V[]) => new EnumType<V>(values),
   /** An object with typed fields (a flytekit dataclass on the Python side). */
-  record: <const S extends Fields>(fields: S, options: { name?: string } = {}) => new RecordType<S>(fields, options.name),
+  record: <const S extends Fields>(fields: S, options: { name?: string } = {}) =>
+    new RecordType<S>(fields, options.name),
   /** Untyped JSON object (Python `dict`). */
   json: () => new JsonType(),
   /** `T | null`. */
@@ -55,13 +57,32 @@ export const t = {
   /** A directory (Flyte blob, MULTIPART). */
   directory: (format = "") => new DirectoryType(format),
   /** A dataframe with typed columns, stored as parquet (Flyte structured dataset). */
-  dataframe: <const C extends ColumnTypes>(columns: C, options: { format?: string } = {}) => new DataFrameType<C>(columns, options.format),
+  dataframe: <const C extends ColumnTypes>(columns: C, options: { format?: string } = {}) =>
+    new DataFrameType<C>(columns, options.format),
 };
 
-export { FlyteType, type TypeContext, type ValueOf, typeForLiteralType, registerTransformer } from "./flyte-type.js";
-export { ListType, MapType, EnumType, RecordType, JsonType, UnionType, FileType, DirectoryType, DataFrameType };
-export { FlyteFile, FlyteDirectory, StructuredDataset };
-export type { RecordValue, Fields } from "./records.js";
-export { jsonSchemaOf } from "./records.js";
+export {
+  FlyteType,
+  registerTransformer,
+  type TypeContext,
+  typeForLiteralType,
+  type ValueOf,
+} from "./flyte-type.js";
 export * from "./literal-map.js";
 export type { Literal, LiteralMap, LiteralType } from "./literals.js";
+export type { Fields, RecordValue } from "./records.js";
+export { jsonSchemaOf } from "./records.js";
+export {
+  DataFrameType,
+  DirectoryType,
+  EnumType,
+  FileType,
+  FlyteDirectory,
+  FlyteFile,
+  JsonType,
+  ListType,
+  MapType,
+  RecordType,
+  StructuredDataset,
+  UnionType,
+};

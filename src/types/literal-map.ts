@@ -1,5 +1,5 @@
 /** Whole interfaces: a map of named types <-> a LiteralMap, and the Flyte VariableMap. */
-import { FlyteTypeError, describeValue } from "../errors.js";
+import { describeValue, FlyteTypeError } from "../errors.js";
 import type { Variable, VariableMap } from "../proto/gen/flyteidl/core/interface_pb.js";
 import type { FlyteType, TypeContext, ValueOf } from "./flyte-type.js";
 import { type Literal, type LiteralMap, literalMap } from "./literals.js";
@@ -22,7 +22,10 @@ function wrap(err: unknown, entity: string, direction: string, key: string): unk
   if (err instanceof FlyteTypeError) {
     const path = (err as { path?: string }).path ?? "";
     const value = (err as { value?: unknown }).value;
-    const e = new FlyteTypeError(err.code, `${direction} "${key}${path}": ${err.message}`, { entity, cause: err });
+    const e = new FlyteTypeError(err.code, `${direction} "${key}${path}": ${err.message}`, {
+      entity,
+      cause: err,
+    });
     (e as { value?: unknown }).value = value;
     return e;
   }
@@ -33,20 +36,37 @@ function wrap(err: unknown, entity: string, direction: string, key: string): unk
  * Converts values to a LiteralMap by the schema. Missing optional values become null; missing
  * required values and unknown keys are errors naming `entity`.
  */
-export async function toLiteralMap(schema: Schema, values: Record<string, unknown>, ctx: TypeContext, entity: string, direction = "input"): Promise<LiteralMap> {
+export async function toLiteralMap(
+  schema: Schema,
+  values: Record<string, unknown>,
+  ctx: TypeContext,
+  entity: string,
+  direction = "input",
+): Promise<LiteralMap> {
   const out: Record<string, Literal> = {};
   const pending: Promise<void>[] = [];
   for (const [k, type] of Object.entries(schema)) {
     let v = values[k];
     if (v === undefined) {
       if (!type.optional) {
-        throw new FlyteTypeError("VALUE_MISSING", `${direction} "${k}" (${type.name}) has no value`, { entity, fix: `provide "${k}"` });
+        throw new FlyteTypeError("VALUE_MISSING", `${direction} "${k}" (${type.name}) has no value`, {
+          entity,
+          fix: `provide "${k}"`,
+        });
       }
       v = null;
     }
     try {
       const lit = type.toLiteral(v, ctx);
-      if (lit instanceof Promise) pending.push(lit.then((l) => void (out[k] = l), (err) => Promise.reject(wrap(err, entity, direction, k))));
+      if (lit instanceof Promise)
+        pending.push(
+          lit.then(
+            (l) => {
+              out[k] = l;
+            },
+            (err) => Promise.reject(wrap(err, entity, direction, k)),
+          ),
+        );
       else out[k] = lit;
     } catch (err) {
       throw wrap(err, entity, direction, k);
@@ -65,7 +85,13 @@ export async function toLiteralMap(schema: Schema, values: Record<string, unknow
 }
 
 /** Converts a LiteralMap to values by the schema. */
-export async function fromLiteralMap<S extends Schema>(schema: S, map: LiteralMap, ctx: TypeContext, entity: string, direction = "input"): Promise<Values<S>> {
+export async function fromLiteralMap<S extends Schema>(
+  schema: S,
+  map: LiteralMap,
+  ctx: TypeContext,
+  entity: string,
+  direction = "input",
+): Promise<Values<S>> {
   const out: Record<string, unknown> = {};
   const pending: Promise<void>[] = [];
   for (const [k, type] of Object.entries(schema)) {
@@ -75,14 +101,26 @@ export async function fromLiteralMap<S extends Schema>(schema: S, map: LiteralMa
         out[k] = null;
         continue;
       }
-      throw new FlyteTypeError("VALUE_MISSING", `${direction} "${k}" (${type.name}) is missing from the literal map`, {
-        entity,
-        fix: `make sure the producer writes "${k}"`,
-      });
+      throw new FlyteTypeError(
+        "VALUE_MISSING",
+        `${direction} "${k}" (${type.name}) is missing from the literal map`,
+        {
+          entity,
+          fix: `make sure the producer writes "${k}"`,
+        },
+      );
     }
     try {
       const v = type.fromLiteral(lit, ctx);
-      if (v instanceof Promise) pending.push(v.then((x) => void (out[k] = x), (err) => Promise.reject(wrap(err, entity, direction, k))));
+      if (v instanceof Promise)
+        pending.push(
+          v.then(
+            (x) => {
+              out[k] = x;
+            },
+            (err) => Promise.reject(wrap(err, entity, direction, k)),
+          ),
+        );
       else out[k] = v;
     } catch (err) {
       throw wrap(err, entity, direction, k);
@@ -96,7 +134,11 @@ export async function fromLiteralMap<S extends Schema>(schema: S, map: LiteralMa
 export function variableMap(schema: Schema, descriptions: Record<string, string> = {}): VariableMap {
   const variables: Record<string, Variable> = {};
   for (const [k, type] of Object.entries(schema)) {
-    variables[k] = { $typeName: "flyteidl.core.Variable", type: type.literalType, description: descriptions[k] ?? "" } as Variable;
+    variables[k] = {
+      $typeName: "flyteidl.core.Variable",
+      type: type.literalType,
+      description: descriptions[k] ?? "",
+    } as Variable;
   }
   return { $typeName: "flyteidl.core.VariableMap", variables } as VariableMap;
 }

@@ -39,7 +39,10 @@ export function scalarLiteral(value: Scalar["value"]): Literal {
 
 /** A primitive literal. */
 export function primitiveLiteral(value: Primitive["value"]): Literal {
-  return scalarLiteral({ case: "primitive", value: { $typeName: "flyteidl.core.Primitive", value } as Primitive });
+  return scalarLiteral({
+    case: "primitive",
+    value: { $typeName: "flyteidl.core.Primitive", value } as Primitive,
+  });
 }
 
 /** An INTEGER literal. */
@@ -79,7 +82,10 @@ export function noneLiteral(): Literal {
 
 /** A binary literal with a tag (`msgpack` for records, as flytekit writes dataclasses). */
 export function binaryLiteral(value: Uint8Array, tag: string): Literal {
-  return scalarLiteral({ case: "binary", value: { $typeName: "flyteidl.core.Binary", value, tag } as Binary });
+  return scalarLiteral({
+    case: "binary",
+    value: { $typeName: "flyteidl.core.Binary", value, tag } as Binary,
+  });
 }
 
 /** A blob literal. */
@@ -113,7 +119,10 @@ export function unionLiteral(value: Literal, type: LiteralType): Literal {
 
 /** A collection literal. */
 export function collectionLiteral(literals: Literal[]): Literal {
-  return literal({ case: "collection", value: { $typeName: "flyteidl.core.LiteralCollection", literals } as LiteralCollection });
+  return literal({
+    case: "collection",
+    value: { $typeName: "flyteidl.core.LiteralCollection", literals } as LiteralCollection,
+  });
 }
 
 /** A map literal. */
@@ -128,7 +137,10 @@ export function literalMap(literals: Record<string, Literal>): LiteralMap {
 
 // ---- LiteralType constructors ----
 
-function literalType(type: LiteralType["type"], extra: Partial<Pick<LiteralType, "metadata" | "structure">> = {}): LiteralType {
+function literalType(
+  type: LiteralType["type"],
+  extra: Partial<Pick<LiteralType, "metadata" | "structure">> = {},
+): LiteralType {
   const lt = { $typeName: "flyteidl.core.LiteralType", type } as LiteralType;
   if (extra.metadata) lt.metadata = extra.metadata;
   if (extra.structure) lt.structure = extra.structure;
@@ -136,7 +148,10 @@ function literalType(type: LiteralType["type"], extra: Partial<Pick<LiteralType,
 }
 
 /** A simple LiteralType. */
-export function simpleType(t: SimpleType, extra: { metadata?: JsonObject; structure?: TypeStructure } = {}): LiteralType {
+export function simpleType(
+  t: SimpleType,
+  extra: { metadata?: JsonObject; structure?: TypeStructure } = {},
+): LiteralType {
   return literalType({ case: "simple", value: t }, extra);
 }
 

@@ -1,19 +1,33 @@
 /** Primitive types: integers, floats, strings, booleans, datetimes, durations, none, binary. */
 import { describeValue } from "../errors.js";
-import type { Literal } from "./literals.js";
 import {
-  SimpleType,
-  binaryLiteral,
+  isPythonBytesType,
+  PYTHON_BYTES_CLASS,
+  PYTHON_PICKLE_FORMAT,
+  readPickledBytes,
+  writePickledBytes,
+} from "./blobs.js";
+import {
+  expectPrimitive,
+  FlyteType,
+  literalKind,
+  registerTransformer,
+  type TypeContext,
+  typeError,
+} from "./flyte-type.js";
+import type { Literal, LiteralType } from "./literals.js";
+import {
+  blobType,
   boolLiteral,
   datetimeLiteral,
   durationLiteral,
   floatLiteral,
   intLiteral,
   noneLiteral,
+  SimpleType,
   simpleType,
   stringLiteral,
 } from "./literals.js";
-import { FlyteType, expectPrimitive, literalKind, registerTransformer, typeError } from "./flyte-type.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -26,7 +40,12 @@ export class IntType extends FlyteType<number> {
   }
   toLiteral(value: number): Literal {
     if (!Number.isSafeInteger(value)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a safe integer`, value, "pass a whole number between -(2^53-1) and 2^53-1, or declare the type as t.bigint() for the full int64 range");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a safe integer`,
+        value,
+        "pass a whole number between -(2^53-1) and 2^53-1, or declare the type as t.bigint() for the full int64 range",
+      );
     }
     return intLiteral(BigInt(value));
   }
@@ -34,7 +53,12 @@ export class IntType extends FlyteType<number> {
     const v = expectPrimitive(literal, "integer", "int") as bigint;
     const n = Number(v);
     if (!Number.isSafeInteger(n)) {
-      throw typeError("TYPE_INT_RANGE", `integer ${v} does not fit a JS number`, v, "declare this value as t.bigint()");
+      throw typeError(
+        "TYPE_INT_RANGE",
+        `integer ${v} does not fit a JS number`,
+        v,
+        "declare this value as t.bigint()",
+      );
     }
     return n;
   }
@@ -42,7 +66,12 @@ export class IntType extends FlyteType<number> {
     if (typeof json === "number" && Number.isSafeInteger(json)) return json;
     if (typeof json === "bigint" && Number.isSafeInteger(Number(json))) return Number(json);
     if (typeof json === "string" && /^-?\d+$/.test(json.trim())) return this.fromJson(Number(json));
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not an integer`, json, "give a whole number, e.g. 42");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not an integer`,
+      json,
+      "give a whole number, e.g. 42",
+    );
   }
   toJson(value: number): unknown {
     return value;
@@ -53,7 +82,12 @@ export class IntType extends FlyteType<number> {
       const n = Number(s);
       if (Number.isSafeInteger(n)) return n;
     }
-    throw typeError("TYPE_PARSE", `${describeValue(text)} is not an integer`, text, "give a whole number, e.g. 42");
+    throw typeError(
+      "TYPE_PARSE",
+      `${describeValue(text)} is not an integer`,
+      text,
+      "give a whole number, e.g. 42",
+    );
   }
 }
 
@@ -65,7 +99,12 @@ export class BigIntType extends FlyteType<bigint> {
   }
   toLiteral(value: bigint): Literal {
     if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an int64 bigint`, value, "pass a bigint within the int64 range, e.g. 42n");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not an int64 bigint`,
+        value,
+        "pass a bigint within the int64 range, e.g. 42n",
+      );
     }
     return intLiteral(value);
   }
@@ -74,11 +113,19 @@ export class BigIntType extends FlyteType<bigint> {
   }
   fromJson(json: unknown): bigint {
     if (typeof json === "bigint") return json;
-    if ((typeof json === "number" && Number.isInteger(json)) || (typeof json === "string" && /^-?\d+$/.test(json.trim()))) {
+    if (
+      (typeof json === "number" && Number.isInteger(json)) ||
+      (typeof json === "string" && /^-?\d+$/.test(json.trim()))
+    ) {
       const b = BigInt(json as number | string);
       if (b >= INT64_MIN && b <= INT64_MAX) return b;
     }
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not an int64 integer`, json, "give a whole number within the int64 range");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not an int64 integer`,
+      json,
+      "give a whole number within the int64 range",
+    );
   }
   toJson(value: bigint): unknown {
     return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
@@ -96,7 +143,12 @@ export class FloatType extends FlyteType<number> {
   }
   toLiteral(value: number): Literal {
     if (typeof value !== "number") {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a number`, value, "pass a number");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a number`,
+        value,
+        "pass a number",
+      );
     }
     return floatLiteral(value);
   }
@@ -112,7 +164,12 @@ export class FloatType extends FlyteType<number> {
     if (typeof json === "number") return json;
     if (typeof json === "string" && json.trim() !== "" && !Number.isNaN(Number(json))) return Number(json);
     if (json === "NaN" || json === "nan") return Number.NaN;
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a number`, json, "give a number, e.g. 0.5");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not a number`,
+      json,
+      "give a number, e.g. 0.5",
+    );
   }
   toJson(value: number): unknown {
     return value;
@@ -120,7 +177,8 @@ export class FloatType extends FlyteType<number> {
   override parseText(text: string): number {
     const s = text.trim();
     if (s !== "" && !Number.isNaN(Number(s))) return Number(s);
-    if (/^(nan|inf|-inf|infinity|-infinity)$/i.test(s)) return s.startsWith("-") ? -Infinity : /nan/i.test(s) ? Number.NaN : Infinity;
+    if (/^(nan|inf|-inf|infinity|-infinity)$/i.test(s))
+      return s.startsWith("-") ? -Infinity : /nan/i.test(s) ? Number.NaN : Infinity;
     throw typeError("TYPE_PARSE", `${describeValue(text)} is not a number`, text, "give a number, e.g. 0.5");
   }
 }
@@ -133,7 +191,12 @@ export class StringType extends FlyteType<string> {
   }
   toLiteral(value: string): Literal {
     if (typeof value !== "string") {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a string`, value, "pass a string");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a string`,
+        value,
+        "pass a string",
+      );
     }
     return stringLiteral(value);
   }
@@ -160,7 +223,12 @@ export class BoolType extends FlyteType<boolean> {
   }
   toLiteral(value: boolean): Literal {
     if (typeof value !== "boolean") {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a boolean`, value, "pass true or false");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a boolean`,
+        value,
+        "pass true or false",
+      );
     }
     return boolLiteral(value);
   }
@@ -169,7 +237,12 @@ export class BoolType extends FlyteType<boolean> {
   }
   fromJson(json: unknown): boolean {
     if (typeof json === "boolean") return json;
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a boolean`, json, "give true or false");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not a boolean`,
+      json,
+      "give true or false",
+    );
   }
   toJson(value: boolean): unknown {
     return value;
@@ -190,11 +263,20 @@ export class DatetimeType extends FlyteType<Date> {
   }
   toLiteral(value: Date): Literal {
     if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a valid Date`, value, "pass a valid Date");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a valid Date`,
+        value,
+        "pass a valid Date",
+      );
     }
     const ms = value.getTime();
     const seconds = Math.floor(ms / 1000);
-    return datetimeLiteral({ $typeName: "google.protobuf.Timestamp", seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 });
+    return datetimeLiteral({
+      $typeName: "google.protobuf.Timestamp",
+      seconds: BigInt(seconds),
+      nanos: (ms - seconds * 1000) * 1_000_000,
+    });
   }
   fromLiteral(literal: Literal): Date {
     const ts = expectPrimitive(literal, "datetime", "datetime") as { seconds: bigint; nanos: number };
@@ -206,7 +288,12 @@ export class DatetimeType extends FlyteType<Date> {
       const d = new Date(json);
       if (!Number.isNaN(d.getTime())) return d;
     }
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a datetime`, json, "give an ISO 8601 date-time, e.g. 2024-01-31T12:00:00Z");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not a datetime`,
+      json,
+      "give an ISO 8601 date-time, e.g. 2024-01-31T12:00:00Z",
+    );
   }
   toJson(value: Date): unknown {
     return value.toISOString();
@@ -224,7 +311,12 @@ export class DurationType extends FlyteType<number> {
   }
   toLiteral(value: number): Literal {
     if (typeof value !== "number" || !Number.isFinite(value)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a duration in milliseconds`, value, "pass a finite number of milliseconds");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a duration in milliseconds`,
+        value,
+        "pass a finite number of milliseconds",
+      );
     }
     const seconds = Math.trunc(value / 1000);
     const nanos = Math.round((value - seconds * 1000) * 1_000_000);
@@ -237,7 +329,12 @@ export class DurationType extends FlyteType<number> {
   fromJson(json: unknown): number {
     if (typeof json === "number" && Number.isFinite(json)) return json;
     if (typeof json === "string") return parseDuration(json);
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a duration`, json, "give milliseconds or a duration like 1h30m, 90s, 250ms");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not a duration`,
+      json,
+      "give milliseconds or a duration like 1h30m, 90s, 250ms",
+    );
   }
   toJson(value: number): unknown {
     return value;
@@ -260,7 +357,12 @@ export function parseDuration(text: string): number {
     consumed += m[0].length;
   }
   if (consumed === 0 || consumed !== s.length) {
-    throw typeError("TYPE_PARSE", `${describeValue(text)} is not a duration`, text, "write a duration like 1h30m, 90s or 250ms");
+    throw typeError(
+      "TYPE_PARSE",
+      `${describeValue(text)} is not a duration`,
+      text,
+      "write a duration like 1h30m, 90s or 250ms",
+    );
   }
   return total;
 }
@@ -279,7 +381,12 @@ export class NoneType extends FlyteType<null> {
   }
   fromLiteral(literal: Literal): null {
     if (literal.value.case === "scalar" && literal.value.value.value.case === "noneType") return null;
-    throw typeError("TYPE_LITERAL_MISMATCH", `expected a none literal, got ${literalKind(literal)}`, literal, "check the producer's output type");
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      `expected a none literal, got ${literalKind(literal)}`,
+      literal,
+      "check the producer's output type",
+    );
   }
   fromJson(json: unknown): null {
     if (json === null || json === undefined) return null;
@@ -290,26 +397,63 @@ export class NoneType extends FlyteType<null> {
   }
 }
 
-/** BINARY: raw bytes, stored as a Binary literal with an empty tag. */
+/**
+ * Bytes, written as flytekit writes a Python `bytes` value (it has no BINARY transformer): the
+ * bytes pickled into a blob of format `PythonPickle`, so a Python task declaring `bytes` reads
+ * them and the reverse. Reading also accepts a Flyte BINARY literal. Inside records, bytes are
+ * MessagePack binary, as in flytekit dataclasses.
+ */
 export class BytesType extends FlyteType<Uint8Array> {
   readonly name = "bytes";
-  protected makeLiteralType() {
-    return simpleType(SimpleType.BINARY);
+  override readonly io = true;
+  protected makeLiteralType(): LiteralType {
+    return {
+      ...blobType(PYTHON_PICKLE_FORMAT, false),
+      metadata: { python_class_name: PYTHON_BYTES_CLASS },
+    } as LiteralType;
   }
-  toLiteral(value: Uint8Array): Literal {
+  /** Throws unless `value` is a Uint8Array. */
+  validate(value: unknown): Uint8Array {
     if (!(value instanceof Uint8Array)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not a Uint8Array`, value, "pass a Uint8Array or Buffer");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not a Uint8Array`,
+        value,
+        "pass a Uint8Array or Buffer",
+      );
     }
-    return binaryLiteral(value, "");
+    return value;
   }
-  fromLiteral(literal: Literal): Uint8Array {
-    if (literal.value.case === "scalar" && literal.value.value.value.case === "binary") return literal.value.value.value.value.value;
-    throw typeError("TYPE_LITERAL_MISMATCH", `expected a binary literal, got ${literalKind(literal)}`, literal, "check the producer's output type");
+  toLiteral(value: Uint8Array, ctx: TypeContext): Promise<Literal> {
+    try {
+      return writePickledBytes(this.validate(value), ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+  fromLiteral(literal: Literal): Uint8Array | Promise<Uint8Array> {
+    if (literal.value.case === "scalar") {
+      const s = literal.value.value.value;
+      if (s.case === "binary") return s.value.value;
+      if (s.case === "blob") return readPickledBytes(literal);
+      if (s.case === "union" && s.value.value) return this.fromLiteral(s.value.value);
+    }
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      `expected a pickled-bytes blob or a binary literal, got ${literalKind(literal)}`,
+      literal,
+      "check the producer's output type",
+    );
   }
   fromJson(json: unknown): Uint8Array {
     if (json instanceof Uint8Array) return json;
     if (typeof json === "string") return new Uint8Array(Buffer.from(json, "base64"));
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not base64 bytes`, json, "give base64 text");
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not base64 bytes`,
+      json,
+      "give base64 text",
+    );
   }
   toJson(value: Uint8Array): unknown {
     return Buffer.from(value).toString("base64");
@@ -330,9 +474,20 @@ const BYTES = new BytesType();
 const BIGINT = new BigIntType();
 
 /** Shared instances (types are immutable). */
-export const primitives = { int: INT, bigint: BIGINT, float: FLOAT, string: STRING, bool: BOOL, datetime: DATETIME, duration: DURATION, none: NONE, bytes: BYTES };
+export const primitives = {
+  int: INT,
+  bigint: BIGINT,
+  float: FLOAT,
+  string: STRING,
+  bool: BOOL,
+  datetime: DATETIME,
+  duration: DURATION,
+  none: NONE,
+  bytes: BYTES,
+};
 
 registerTransformer((lt) => {
+  if (isPythonBytesType(lt)) return BYTES as FlyteType<unknown>;
   if (lt.type.case !== "simple") return undefined;
   switch (lt.type.value) {
     case SimpleType.INTEGER:

@@ -4,15 +4,70 @@
  * LiteralType STRUCT with the fields' JSON schema in `metadata` and their LiteralTypes in
  * `structure.dataclass_type`; the value a Binary literal of MessagePack, tagged `msgpack`.
  */
-import { decode, Encoder } from "@msgpack/msgpack";
+
 import type { JsonObject } from "@bufbuild/protobuf";
+import { decode, Encoder } from "@msgpack/msgpack";
 import { describeValue } from "../errors.js";
-import { ListType, MapType, atPath } from "./collections.js";
+import type { TypeAnnotation } from "../proto/gen/flyteidl/core/types_pb.js";
+import { atPath, ListType, MapType } from "./collections.js";
 import { EnumType } from "./enums.js";
 import { FlyteType, literalKind, registerTransformer, typeError, type ValueOf } from "./flyte-type.js";
-import { type Literal, type LiteralType, SimpleType, binaryLiteral, simpleType, typeStructure } from "./literals.js";
-import { BigIntType, BoolType, BytesType, DatetimeType, DurationType, FloatType, IntType, NoneType, StringType } from "./primitives.js";
+import {
+  binaryLiteral,
+  type Literal,
+  type LiteralType,
+  SimpleType,
+  simpleType,
+  typeStructure,
+} from "./literals.js";
+import {
+  BigIntType,
+  BoolType,
+  BytesType,
+  DatetimeType,
+  DurationType,
+  FloatType,
+  IntType,
+  NoneType,
+  StringType,
+} from "./primitives.js";
 import { UnionType } from "./unions.js";
+
+/** The annotation flytekit puts on STRUCT types whose values are MessagePack (dataclasses, dicts). */
+export const MSGPACK_ANNOTATION: JsonObject = { "cache-key-metadata": { "serialization-format": "msgpack" } };
+
+/** The name of flytekit's dataclass transformer: the union tag of record variants. */
+export const DATACLASS_TAG = "Object-Dataclass-Transformer";
+
+function withMsgpackAnnotation(lt: LiteralType): LiteralType {
+  lt.annotation = {
+    $typeName: "flyteidl.core.TypeAnnotation",
+    annotations: MSGPACK_ANNOTATION,
+  } as TypeAnnotation;
+  return lt;
+}
+
+/** Whether a type can be a record field: no files, directories or dataframes at any depth (bytes are fine). */
+function recordable(t: FlyteType<unknown>): boolean {
+  if (t instanceof ListType) return recordable(t.element);
+  if (t instanceof MapType) return recordable(t.value);
+  if (t instanceof UnionType) return t.variants.every(recordable);
+  if (t instanceof BytesType) return true;
+  return !t.io;
+}
+
+/** Python's `datetime.isoformat()` of a UTC instant, as mashumaro writes datetimes. */
+function pythonIsoformat(d: Date): string {
+  const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  const ms = d.getUTCMilliseconds();
+  return `${iso.slice(0, 19)}${ms === 0 ? "" : `.${String(ms).padStart(3, "0")}000`}+00:00`;
+}
+
+/** Parses an ISO datetime; one without an offset (a naive Python datetime) is taken as UTC. */
+function parseIsoDatetime(v: unknown): unknown {
+  if (typeof v === "string" && /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(v)) return `${v}Z`;
+  return v;
+}
 
 /** A record's field types. */
 export type Fields = Record<string, FlyteType<unknown>>;
@@ -30,8 +85,8 @@ const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
 /** An object with typed fields, interoperable with flytekit dataclasses. */
 export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
   readonly name: string;
-  /** The Python class name this record corresponds to (used as the union tag). */
-  readonly pythonTag: string;
+  /** The union tag flytekit gives dataclass variants (its dataclass transformer's name). */
+  readonly pythonTag: string = DATACLASS_TAG;
   readonly #keys: string[];
   constructor(
     readonly fields: S,
@@ -39,18 +94,27 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
   ) {
     super();
     this.name = `record ${recordName}`;
-    this.pythonTag = recordName;
     this.#keys = Object.keys(fields);
     for (const [k, f] of Object.entries(fields)) {
-      if (f.io) {
-        throw typeError("TYPE_RECORD_FIELD", `field "${k}" of record ${recordName} is a ${f.name}; files, directories and dataframes cannot be record fields yet`, f.name, "pass it as a separate task input or output");
+      if (!recordable(f)) {
+        throw typeError(
+          "TYPE_RECORD_FIELD",
+          `field "${k}" of record ${recordName} is a ${f.name}; files, directories and dataframes cannot be record fields yet`,
+          f.name,
+          "pass it as a separate task input or output",
+        );
       }
     }
   }
   protected makeLiteralType(): LiteralType {
     const dataclassType: Record<string, LiteralType> = {};
     for (const k of this.#keys) dataclassType[k] = this.fields[k]!.literalType;
-    return simpleType(SimpleType.STRUCT, { metadata: jsonSchemaOf(this) as JsonObject, structure: typeStructure("", dataclassType) });
+    return withMsgpackAnnotation(
+      simpleType(SimpleType.STRUCT, {
+        metadata: jsonSchemaOf(this) as JsonObject,
+        structure: typeStructure("", dataclassType),
+      }),
+    );
   }
   toLiteral(value: RecordValue<S>): Literal {
     return binaryLiteral(encoder.encode(this.toPlain(value)), "msgpack");
@@ -58,16 +122,27 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
   fromLiteral(literal: Literal): RecordValue<S> {
     if (literal.value.case === "scalar") {
       const s = literal.value.value.value;
-      if (s.case === "binary" && s.value.tag === "msgpack") return this.fromPlain(decode(s.value.value, { useBigInt64: true }));
+      if (s.case === "binary" && s.value.tag === "msgpack")
+        return this.fromPlain(decode(s.value.value, { useBigInt64: true }));
       if (s.case === "generic") return this.fromJson(s.value);
       if (s.case === "union" && s.value.value) return this.fromLiteral(s.value.value);
     }
-    throw typeError("TYPE_LITERAL_MISMATCH", `expected a msgpack binary or struct literal for ${this.name}, got ${literalKind(literal)}`, literal, "check the producer's output type");
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      `expected a msgpack binary or struct literal for ${this.name}, got ${literalKind(literal)}`,
+      literal,
+      "check the producer's output type",
+    );
   }
   /** Converts a record value to plain data for MessagePack (validating it). */
   toPlain(value: RecordValue<S>): Record<string, unknown> {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an object`, value, `pass an object with fields ${this.#keys.join(", ")}`);
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not an object`,
+        value,
+        `pass an object with fields ${this.#keys.join(", ")}`,
+      );
     }
     const v = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
@@ -75,13 +150,23 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
       const f = this.fields[k]!;
       const fv = v[k];
       if (fv === undefined && !f.optional) {
-        throw typeError("TYPE_MISSING_FIELD", `field "${k}" of ${this.name} is missing`, value, `set "${k}" (${f.name})`);
+        throw typeError(
+          "TYPE_MISSING_FIELD",
+          `field "${k}" of ${this.name} is missing`,
+          value,
+          `set "${k}" (${f.name})`,
+        );
       }
       out[k] = atPath(`.${k}`, () => toPlain(f, fv ?? null));
     }
     for (const k of Object.keys(v)) {
       if (!(k in this.fields)) {
-        throw typeError("TYPE_UNKNOWN_FIELD", `${this.name} has no field "${k}"`, value, `remove "${k}" or add it to the record's fields`);
+        throw typeError(
+          "TYPE_UNKNOWN_FIELD",
+          `${this.name} has no field "${k}"`,
+          value,
+          `remove "${k}" or add it to the record's fields`,
+        );
       }
     }
     return out;
@@ -89,14 +174,24 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
   /** Reads plain (MessagePack or JSON) data as a record value. */
   fromPlain(plain: unknown): RecordValue<S> {
     if (plain === null || typeof plain !== "object" || Array.isArray(plain)) {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(plain)} is not an object`, plain, `give an object with fields ${this.#keys.join(", ")}`);
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(plain)} is not an object`,
+        plain,
+        `give an object with fields ${this.#keys.join(", ")}`,
+      );
     }
     const p = plain as Record<string, unknown>;
     const out: Record<string, unknown> = {};
     for (const k of this.#keys) {
       const f = this.fields[k]!;
       if (p[k] === undefined && !f.optional) {
-        throw typeError("TYPE_MISSING_FIELD", `field "${k}" of ${this.name} is missing`, plain, `set "${k}" (${f.name})`);
+        throw typeError(
+          "TYPE_MISSING_FIELD",
+          `field "${k}" of ${this.name} is missing`,
+          plain,
+          `set "${k}" (${f.name})`,
+        );
       }
       out[k] = atPath(`.${k}`, () => fromPlain(f, p[k] ?? null));
     }
@@ -116,7 +211,13 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
 function toPlain(t: FlyteType<unknown>, v: unknown): unknown {
   if (t instanceof RecordType) return t.toPlain(v as never);
   if (t instanceof ListType) {
-    if (!Array.isArray(v)) throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} is not an array`, v, `pass an array of ${t.element.name}`);
+    if (!Array.isArray(v))
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(v)} is not an array`,
+        v,
+        `pass an array of ${t.element.name}`,
+      );
     return v.map((e, i) => atPath(`[${i}]`, () => toPlain(t.element, e)));
   }
   if (t instanceof MapType) {
@@ -134,17 +235,33 @@ function toPlain(t: FlyteType<unknown>, v: unknown): unknown {
         // next
       }
     }
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} matches no variant of ${t.name}`, v, `pass one of ${t.name}`);
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(v)} matches no variant of ${t.name}`,
+      v,
+      `pass one of ${t.name}`,
+    );
   }
   if (t instanceof BigIntType) {
     t.toLiteral(v as bigint);
     return v;
   }
-  if (t instanceof BytesType) {
-    t.toLiteral(v as Uint8Array);
-    return v;
+  if (t instanceof BytesType) return t.validate(v);
+  if (t instanceof DatetimeType) {
+    t.toLiteral(v as Date); // validates
+    return pythonIsoformat(v as Date);
   }
-  if (t instanceof IntType || t instanceof FloatType || t instanceof StringType || t instanceof BoolType || t instanceof DatetimeType || t instanceof DurationType || t instanceof EnumType) {
+  if (t instanceof DurationType) {
+    t.toLiteral(v as number); // validates
+    return (v as number) / 1000; // Python timedelta: seconds
+  }
+  if (
+    t instanceof IntType ||
+    t instanceof FloatType ||
+    t instanceof StringType ||
+    t instanceof BoolType ||
+    t instanceof EnumType
+  ) {
     t.toLiteral(v as never); // validates
     return t.toJson(v as never);
   }
@@ -154,7 +271,13 @@ function toPlain(t: FlyteType<unknown>, v: unknown): unknown {
 function fromPlain(t: FlyteType<unknown>, v: unknown): unknown {
   if (t instanceof RecordType) return t.fromPlain(v);
   if (t instanceof ListType) {
-    if (!Array.isArray(v)) throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} is not a list`, v, `give a list of ${t.element.name}`);
+    if (!Array.isArray(v))
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(v)} is not a list`,
+        v,
+        `give a list of ${t.element.name}`,
+      );
     return v.map((e, i) => atPath(`[${i}]`, () => fromPlain(t.element, e)));
   }
   if (t instanceof MapType) {
@@ -172,9 +295,25 @@ function fromPlain(t: FlyteType<unknown>, v: unknown): unknown {
         // next
       }
     }
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(v)} matches no variant of ${t.name}`, v, `give one of ${t.name}`);
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(v)} matches no variant of ${t.name}`,
+      v,
+      `give one of ${t.name}`,
+    );
   }
   if (t instanceof IntType && typeof v === "bigint") return t.fromJson(Number(v));
+  if (t instanceof DatetimeType) return t.fromJson(parseIsoDatetime(v));
+  if (t instanceof DurationType) {
+    if (typeof v !== "number" && typeof v !== "bigint")
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(v)} is not a duration in seconds`,
+        v,
+        "give a number of seconds",
+      );
+    return Math.round(Number(v) * 1e6) / 1e3;
+  }
   if (t instanceof FloatType && typeof v === "bigint") return Number(v);
   return t.fromJson(v);
 }
@@ -186,20 +325,24 @@ export function jsonSchemaOf(t: FlyteType<unknown>): Record<string, unknown> {
     const required: string[] = [];
     for (const [k, f] of Object.entries(t.fields as Fields)) {
       properties[k] = jsonSchemaOf(f);
-      if (!f.optional) required.push(k);
+      // Every field: records always write every key, as a dataclass without defaults.
+      required.push(k);
     }
     return { type: "object", title: t.recordName, properties, additionalProperties: false, required };
   }
   if (t instanceof ListType) return { type: "array", items: jsonSchemaOf(t.element) };
-  if (t instanceof MapType) return { type: "object", additionalProperties: jsonSchemaOf(t.value), propertyNames: { type: "string" } };
+  if (t instanceof MapType)
+    return { type: "object", additionalProperties: jsonSchemaOf(t.value), propertyNames: { type: "string" } };
   if (t instanceof UnionType) return { anyOf: t.variants.map((v) => jsonSchemaOf(v)) };
-  if (t instanceof EnumType) return { type: "string", enum: [...t.values] };
+  if (t instanceof EnumType) return { enum: [...t.values] };
   if (t instanceof IntType || t instanceof BigIntType) return { type: "integer" };
   if (t instanceof FloatType) return { type: "number" };
   if (t instanceof StringType) return { type: "string" };
   if (t instanceof BoolType) return { type: "boolean" };
   if (t instanceof DatetimeType) return { type: "string", format: "date-time" };
-  if (t instanceof DurationType) return { type: "number", format: "duration-ms" };
+  if (t instanceof DurationType) return { type: "number", format: "time-delta" };
+  if (t instanceof BytesType) return { type: "string", format: "base64" };
+  if (t instanceof JsonType) return { type: "object" };
   if (t instanceof NoneType) return { type: "null" };
   return {};
 }
@@ -208,11 +351,16 @@ export function jsonSchemaOf(t: FlyteType<unknown>): Record<string, unknown> {
 export class JsonType extends FlyteType<Record<string, unknown>> {
   readonly name = "json";
   protected makeLiteralType(): LiteralType {
-    return simpleType(SimpleType.STRUCT);
+    return withMsgpackAnnotation(simpleType(SimpleType.STRUCT));
   }
   toLiteral(value: Record<string, unknown>): Literal {
     if (value === null || typeof value !== "object") {
-      throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} is not an object`, value, "pass a plain object");
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(value)} is not an object`,
+        value,
+        "pass a plain object",
+      );
     }
     return binaryLiteral(encoder.encode(value), "msgpack");
   }
@@ -222,21 +370,90 @@ export class JsonType extends FlyteType<Record<string, unknown>> {
       if (s.case === "binary") return decode(s.value.value, { useBigInt64: true }) as Record<string, unknown>;
       if (s.case === "generic") return s.value as Record<string, unknown>;
     }
-    throw typeError("TYPE_LITERAL_MISMATCH", `expected a struct literal, got ${literalKind(literal)}`, literal, "check the producer's output type");
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      `expected a struct literal, got ${literalKind(literal)}`,
+      literal,
+      "check the producer's output type",
+    );
   }
   fromJson(json: unknown): Record<string, unknown> {
-    if (json !== null && typeof json === "object" && !Array.isArray(json)) return json as Record<string, unknown>;
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} is not a JSON object`, json, "give a JSON object");
+    if (json !== null && typeof json === "object" && !Array.isArray(json))
+      return json as Record<string, unknown>;
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} is not a JSON object`,
+      json,
+      "give a JSON object",
+    );
   }
   toJson(value: Record<string, unknown>): unknown {
     return value;
   }
 }
 
+/**
+ * The type a JSON schema (as mashumaro writes it for dataclass fields) describes, or undefined
+ * when it uses anything else.
+ */
+function typeFromJsonSchema(s: unknown): FlyteType<unknown> | undefined {
+  if (s === null || typeof s !== "object" || Array.isArray(s)) return undefined;
+  const o = s as Record<string, unknown>;
+  if (Array.isArray(o.anyOf)) {
+    const variants = o.anyOf.map(typeFromJsonSchema);
+    if (variants.some((v) => v === undefined)) return undefined;
+    return new UnionType(variants as FlyteType<unknown>[]) as FlyteType<unknown>;
+  }
+  if (Array.isArray(o.enum))
+    return o.enum.every((v) => typeof v === "string")
+      ? (new EnumType(o.enum as string[]) as FlyteType<unknown>)
+      : undefined;
+  switch (o.type) {
+    case "integer":
+      return new BigIntType() as FlyteType<unknown>;
+    case "number":
+      return (o.format === "time-delta" ? new DurationType() : new FloatType()) as FlyteType<unknown>;
+    case "string":
+      if (o.format === "date-time") return new DatetimeType() as FlyteType<unknown>;
+      if (o.format === "base64") return new BytesType() as FlyteType<unknown>;
+      return new StringType() as FlyteType<unknown>;
+    case "boolean":
+      return new BoolType() as FlyteType<unknown>;
+    case "null":
+      return new NoneType() as FlyteType<unknown>;
+    case "array": {
+      const el = typeFromJsonSchema(o.items);
+      return el ? (new ListType(el) as FlyteType<unknown>) : undefined;
+    }
+    case "object": {
+      if (o.properties && typeof o.properties === "object") {
+        const fields: Fields = {};
+        for (const [k, v] of Object.entries(o.properties as Record<string, unknown>)) {
+          const f = typeFromJsonSchema(v);
+          if (!f) return undefined;
+          fields[k] = f;
+        }
+        return new RecordType(fields, typeof o.title === "string" ? o.title : "Record") as FlyteType<unknown>;
+      }
+      if (o.additionalProperties && typeof o.additionalProperties === "object") {
+        const v = typeFromJsonSchema(o.additionalProperties);
+        return v ? (new MapType(v) as FlyteType<unknown>) : undefined;
+      }
+      return new JsonType() as FlyteType<unknown>;
+    }
+    default:
+      return undefined;
+  }
+}
+
 registerTransformer((lt, typeFor) => {
   if (lt.type.case !== "simple" || lt.type.value !== SimpleType.STRUCT) return undefined;
   const dc = lt.structure?.dataclassType ?? {};
-  if (Object.keys(dc).length === 0) return new JsonType() as FlyteType<unknown>;
+  if (Object.keys(dc).length === 0) {
+    // flytekit drops dataclass_type from union variants: rebuild the record from its JSON schema.
+    const fromSchema = lt.metadata ? typeFromJsonSchema(lt.metadata) : undefined;
+    return (fromSchema instanceof RecordType ? fromSchema : new JsonType()) as FlyteType<unknown>;
+  }
   const fields: Fields = {};
   for (const [k, v] of Object.entries(dc)) fields[k] = typeFor(v);
   const title = (lt.metadata as { title?: unknown } | undefined)?.title;

@@ -1,30 +1,67 @@
 /** Unions of types and optional values (a union with none), as Flyte's UnionType. */
 import { describeValue } from "../errors.js";
 import { FlyteType, registerTransformer, type TypeContext, typeError } from "./flyte-type.js";
-import { type Literal, type LiteralType, noneLiteral, typeStructure, unionLiteral } from "./literals.js";
+import {
+  BlobType_BlobDimensionality,
+  type Literal,
+  type LiteralType,
+  noneLiteral,
+  SimpleType,
+  typeStructure,
+  unionLiteral,
+} from "./literals.js";
 import { NoneType, primitives } from "./primitives.js";
 
+/** flytekit's transformer names, the union tags of the variants they handle. */
+const DATACLASS_TAG = "Object-Dataclass-Transformer";
+const SIMPLE_TAGS: Partial<Record<SimpleType, string>> = {
+  [SimpleType.INTEGER]: "int",
+  [SimpleType.FLOAT]: "float",
+  [SimpleType.STRING]: "str",
+  [SimpleType.BOOLEAN]: "bool",
+  [SimpleType.DATETIME]: "datetime",
+  [SimpleType.DURATION]: "timedelta",
+  [SimpleType.NONE]: "none",
+};
+
 /**
- * The tag flytekit gives each variant (its Python type name), so that unions written by one
- * SDK are read by the other.
+ * The tag flytekit gives each variant: the name of the flytekit transformer that handles it
+ * (`int`, `str`, `Typed List`, `Object-Dataclass-Transformer`, ...). flytekit reads a union
+ * value only through a variant whose transformer has the stored tag, and propeller only binds
+ * tagged types with equal tags, so these must be flytekit's names exactly.
  */
 export function variantTag(t: FlyteType<unknown>): string {
-  const tags: Record<string, string> = {
-    int: "int",
-    bigint: "int",
-    float: "float",
-    string: "str",
-    bool: "bool",
-    datetime: "datetime",
-    duration: "timedelta",
-    none: "none",
-    bytes: "bytes",
-  };
-  return tags[t.name] ?? (t as { pythonTag?: string }).pythonTag ?? t.name;
+  const lt = t.literalType;
+  switch (lt.type.case) {
+    case "simple":
+      if (lt.type.value === SimpleType.STRUCT)
+        return lt.metadata !== undefined || Object.keys(lt.structure?.dataclassType ?? {}).length > 0
+          ? DATACLASS_TAG
+          : "Typed Dict";
+      return SIMPLE_TAGS[lt.type.value] ?? t.name;
+    case "collectionType":
+      return "Typed List";
+    case "mapValueType":
+      return "Typed Dict";
+    case "enumType":
+      return "DefaultEnumTransformer";
+    case "blob":
+      if (lt.type.value.format === "PythonPickle") return "FlytePickle";
+      return lt.type.value.dimensionality === BlobType_BlobDimensionality.MULTIPART
+        ? "FlyteDirectory"
+        : "FlyteFilePath";
+    case "structuredDatasetType":
+      return "StructuredDataset Transformer";
+    case "unionType":
+      return "Typed Union";
+    default:
+      return t.name;
+  }
 }
 
+/** A variant's LiteralType as flytekit writes it in a union: the structure replaced by the tag alone. */
 function withTag(lt: LiteralType, tag: string): LiteralType {
-  return { ...lt, structure: typeStructure(tag, lt.structure?.dataclassType ?? {}) } as LiteralType;
+  return { ...lt, structure: typeStructure(tag) } as LiteralType;
 }
 
 /** A value of exactly one of several types. The first variant that accepts a value writes it. */
@@ -32,6 +69,8 @@ export class UnionType<T> extends FlyteType<T> {
   readonly name: string;
   override readonly io: boolean;
   override readonly optional: boolean;
+  #tags: string[] | undefined;
+  #tagged: LiteralType[] | undefined;
   constructor(readonly variants: readonly FlyteType<unknown>[]) {
     super();
     this.name = variants.map((v) => v.name).join(" | ");
@@ -43,9 +82,18 @@ export class UnionType<T> extends FlyteType<T> {
       $typeName: "flyteidl.core.LiteralType",
       type: {
         case: "unionType",
-        value: { $typeName: "flyteidl.core.UnionType", variants: this.variants.map((v) => withTag(v.literalType, variantTag(v))) },
+        value: { $typeName: "flyteidl.core.UnionType", variants: this.#taggedTypes() },
       },
     } as LiteralType;
+  }
+  #variantTags(): string[] {
+    this.#tags ??= this.variants.map((v) => variantTag(v));
+    return this.#tags;
+  }
+  #taggedTypes(): LiteralType[] {
+    const tags = this.#variantTags();
+    this.#tagged ??= this.variants.map((v, i) => withTag(v.literalType, tags[i]!));
+    return this.#tagged;
   }
   #variantFor(value: unknown): FlyteType<unknown> {
     if (value === null || value === undefined) {
@@ -61,11 +109,16 @@ export class UnionType<T> extends FlyteType<T> {
         // try the next variant
       }
     }
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(value)} matches no variant of ${this.name}`, value, `pass a value of one of: ${this.name}`);
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(value)} matches no variant of ${this.name}`,
+      value,
+      `pass a value of one of: ${this.name}`,
+    );
   }
   toLiteral(value: T, ctx: TypeContext): Literal | Promise<Literal> {
     const variant = this.#variantFor(value);
-    const lt = withTag(variant.literalType, variantTag(variant));
+    const lt = this.#taggedTypes()[this.variants.indexOf(variant)]!;
     const inner = variant instanceof NoneType ? noneLiteral() : variant.toLiteral(value, ctx);
     return inner instanceof Promise ? inner.then((l) => unionLiteral(l, lt)) : unionLiteral(inner, lt);
   }
@@ -74,9 +127,20 @@ export class UnionType<T> extends FlyteType<T> {
       const s = literal.value.value.value;
       if (s.case === "union" && s.value.value) {
         const tag = s.value.type?.structure?.tag;
-        const variant = this.variants.find((v) => variantTag(v) === tag) ?? this.variants.find((v) => sameKind(v.literalType, s.value.type));
-        if (variant) return variant.fromLiteral(s.value.value, ctx) as T | Promise<T>;
-        throw typeError("TYPE_LITERAL_MISMATCH", `union variant ${describeValue(tag)} is not one of ${this.name}`, literal, "check the producer's output type");
+        const tags = this.#variantTags();
+        // As flytekit: the variants whose tag is the stored one (several records share a tag), in order.
+        let candidates = this.variants.filter((_, i) => tags[i] === tag);
+        if (candidates.length === 0)
+          candidates = this.variants.filter((v) => sameKind(v.literalType, s.value.type));
+        if (candidates.length === 0) {
+          throw typeError(
+            "TYPE_LITERAL_MISMATCH",
+            `union variant ${describeValue(tag)} is not one of ${this.name}`,
+            literal,
+            "check the producer's output type",
+          );
+        }
+        return firstThatReads(candidates, s.value.value, ctx, this.name) as T | Promise<T>;
       }
       if (s.case === "noneType" && this.optional) return null as T;
     }
@@ -88,7 +152,12 @@ export class UnionType<T> extends FlyteType<T> {
         // next
       }
     }
-    throw typeError("TYPE_LITERAL_MISMATCH", `literal matches no variant of ${this.name}`, literal, "check the producer's output type");
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      `literal matches no variant of ${this.name}`,
+      literal,
+      "check the producer's output type",
+    );
   }
   fromJson(json: unknown): T {
     if ((json === null || json === undefined) && this.optional) return null as T;
@@ -100,7 +169,12 @@ export class UnionType<T> extends FlyteType<T> {
         // next
       }
     }
-    throw typeError("TYPE_INVALID_VALUE", `${describeValue(json)} matches no variant of ${this.name}`, json, `give a value of one of: ${this.name}`);
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(json)} matches no variant of ${this.name}`,
+      json,
+      `give a value of one of: ${this.name}`,
+    );
   }
   toJson(value: T): unknown {
     if (value === null || value === undefined) return null;
@@ -116,8 +190,49 @@ export class UnionType<T> extends FlyteType<T> {
         // next
       }
     }
-    throw typeError("TYPE_PARSE", `${describeValue(text)} matches no variant of ${this.name}`, text, `give a value of one of: ${this.name}`);
+    throw typeError(
+      "TYPE_PARSE",
+      `${describeValue(text)} matches no variant of ${this.name}`,
+      text,
+      `give a value of one of: ${this.name}`,
+    );
   }
+}
+
+/** Reads `literal` with the first of `variants` that accepts it (awaiting I/O variants in turn). */
+function firstThatReads(
+  variants: FlyteType<unknown>[],
+  literal: Literal,
+  ctx: TypeContext,
+  name: string,
+): unknown {
+  if (variants.length === 1) return variants[0]!.fromLiteral(literal, ctx);
+  const errors: unknown[] = [];
+  const tryFrom = (i: number): unknown => {
+    for (; i < variants.length; i++) {
+      try {
+        const r = variants[i]!.fromLiteral(literal, ctx);
+        if (r instanceof Promise) {
+          const next = i + 1;
+          return r.catch((err) => {
+            errors.push(err);
+            return tryFrom(next);
+          });
+        }
+        return r;
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    const first = errors[0] as { message?: string } | undefined;
+    throw typeError(
+      "TYPE_LITERAL_MISMATCH",
+      `no variant of ${name} reads the value${first?.message ? ` (${first.message})` : ""}`,
+      literal,
+      "check the producer's output type",
+    );
+  };
+  return tryFrom(0);
 }
 
 function sameKind(a: LiteralType, b: LiteralType | undefined): boolean {
@@ -130,5 +245,7 @@ export function optionalOf<T>(inner: FlyteType<T>): UnionType<T | null> {
 }
 
 registerTransformer((lt, typeFor) =>
-  lt.type.case === "unionType" ? (new UnionType(lt.type.value.variants.map((v) => typeFor(v))) as FlyteType<unknown>) : undefined,
+  lt.type.case === "unionType"
+    ? (new UnionType(lt.type.value.variants.map((v) => typeFor(v))) as FlyteType<unknown>)
+    : undefined,
 );
