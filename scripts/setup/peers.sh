@@ -10,3 +10,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 
 bash "$here/flytectl.sh"
 bash "$here/flytekit.sh"
+bash "$here/podman.sh"
+bash "$here/base-images.sh"
