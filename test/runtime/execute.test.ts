@@ -1,13 +1,13 @@
 // The entrypoint, fed the same inputs as flytekit's pyflyte-execute (goldens in
 // test/fixtures/flytekit/execute), compared with what flytekit wrote.
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromBinary, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { ErrorDocumentSchema } from "../../src/proto/gen/flyteidl/core/errors_pb.js";
 import { DynamicJobSpecSchema } from "../../src/proto/gen/flyteidl/core/dynamic_job_pb.js";
+import { ErrorDocumentSchema } from "../../src/proto/gen/flyteidl/core/errors_pb.js";
 import { LiteralMapSchema } from "../../src/proto/gen/flyteidl/core/literals_pb.js";
 
 const root = join(import.meta.dirname, "../..");
@@ -21,13 +21,38 @@ interface Run {
   files: string[];
 }
 
-function execute(golden: string | undefined, taskName: string, opts: { env?: Record<string, string>; resolver?: string[]; inputs?: string; killOn?: string } = {}): Promise<Run> {
+function execute(
+  golden: string | undefined,
+  taskName: string,
+  opts: { env?: Record<string, string>; resolver?: string[]; inputs?: string; killOn?: string } = {},
+): Promise<Run> {
   const work = mkdtempSync(join(tmpdir(), "tsflyte-exec-"));
   const inputs = opts.inputs ?? join(work, "inputs.pb");
   if (golden && !opts.inputs) copyFileSync(join(goldens, golden, "inputs.pb"), inputs);
   if (!golden && !opts.inputs) writeFileSync(inputs, new Uint8Array());
   const out = join(work, "out");
-  const args = [bin, "--inputs", inputs, "--output-prefix", out, "--raw-output-data-prefix", join(work, "raw"), "--checkpoint-path", join(work, "ckpt"), "--prev-checkpoint", '""', "--resolver", ...(opts.resolver ?? ["default", "--", "task-module", "test/runtime/fixtures/example", "task-name", taskName])];
+  const args = [
+    bin,
+    "--inputs",
+    inputs,
+    "--output-prefix",
+    out,
+    "--raw-output-data-prefix",
+    join(work, "raw"),
+    "--checkpoint-path",
+    join(work, "ckpt"),
+    "--prev-checkpoint",
+    '""',
+    "--resolver",
+    ...(opts.resolver ?? [
+      "default",
+      "--",
+      "task-module",
+      "test/runtime/fixtures/example",
+      "task-name",
+      taskName,
+    ]),
+  ];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...opts.env } });
     let stderr = "";
@@ -35,11 +60,14 @@ function execute(golden: string | undefined, taskName: string, opts: { env?: Rec
       stderr += d;
       if (opts.killOn && stderr.includes(opts.killOn)) child.kill("SIGTERM");
     });
-    child.on("exit", (code) => resolve({ code, stderr, out, files: existsSync(out) ? readdirSync(out).sort() : [] }));
+    child.on("exit", (code) =>
+      resolve({ code, stderr, out, files: existsSync(out) ? readdirSync(out).sort() : [] }),
+    );
   });
 }
 
-const literalJson = (path: string) => toJson(LiteralMapSchema, fromBinary(LiteralMapSchema, readFileSync(path)));
+const literalJson = (path: string) =>
+  toJson(LiteralMapSchema, fromBinary(LiteralMapSchema, readFileSync(path)));
 
 describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
   it("writes the same outputs.pb as flytekit for the same inputs (trivial)", async () => {
@@ -53,8 +81,12 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
     const r = await execute("dataclass", "movePoint");
     expect(r.code).toBe(0);
     const ours = fromBinary(LiteralMapSchema, readFileSync(join(r.out, "outputs.pb"))).literals.o0!;
-    const theirs = fromBinary(LiteralMapSchema, readFileSync(join(goldens, "dataclass/outputs.pb"))).literals.o0!;
-    const bytes = (l: typeof ours) => (l.value.case === "scalar" && l.value.value.value.case === "binary" ? l.value.value.value.value.value : undefined);
+    const theirs = fromBinary(LiteralMapSchema, readFileSync(join(goldens, "dataclass/outputs.pb"))).literals
+      .o0!;
+    const bytes = (l: typeof ours) =>
+      l.value.case === "scalar" && l.value.value.value.case === "binary"
+        ? l.value.value.value.value.value
+        : undefined;
     expect(bytes(ours)).toBeDefined();
     // Byte-identical MessagePack: same field order, same int and float encodings.
     expect(Buffer.from(bytes(ours)!).equals(Buffer.from(bytes(theirs)!))).toBe(true);
@@ -63,16 +95,46 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
   it("runs one item of a map task by the array index, like pyflyte-map-execute", async () => {
     const r = await execute("map_index1", "", {
       env: { BATCH_JOB_ARRAY_INDEX_VAR_NAME: "MY_ARRAY_INDEX", MY_ARRAY_INDEX: "1" },
-      resolver: ["map", "--", "vars", "", "resolver", "default", "task-module", "test/runtime/fixtures/example", "task-name", "square"],
+      resolver: [
+        "map",
+        "--",
+        "vars",
+        "",
+        "resolver",
+        "default",
+        "task-module",
+        "test/runtime/fixtures/example",
+        "task-name",
+        "square",
+      ],
     });
     expect(r.code).toBe(0);
-    expect(literalJson(join(r.out, "outputs.pb"))).toEqual(literalJson(join(goldens, "map_index1/outputs.pb")));
+    expect(literalJson(join(r.out, "outputs.pb"))).toEqual(
+      literalJson(join(goldens, "map_index1/outputs.pb")),
+    );
     const b = await execute("map_bound_offset", "", {
-      env: { BATCH_JOB_ARRAY_INDEX_VAR_NAME: "MY_ARRAY_INDEX", MY_ARRAY_INDEX: "1", BATCH_JOB_ARRAY_INDEX_OFFSET: "1" },
-      resolver: ["map", "--", "vars", "b", "resolver", "default", "task-module", "test/runtime/fixtures/example", "task-name", "add"],
+      env: {
+        BATCH_JOB_ARRAY_INDEX_VAR_NAME: "MY_ARRAY_INDEX",
+        MY_ARRAY_INDEX: "1",
+        BATCH_JOB_ARRAY_INDEX_OFFSET: "1",
+      },
+      resolver: [
+        "map",
+        "--",
+        "vars",
+        "b",
+        "resolver",
+        "default",
+        "task-module",
+        "test/runtime/fixtures/example",
+        "task-name",
+        "add",
+      ],
     });
     expect(b.code).toBe(0);
-    expect(literalJson(join(b.out, "outputs.pb"))).toEqual(literalJson(join(goldens, "map_bound_offset/outputs.pb")));
+    expect(literalJson(join(b.out, "outputs.pb"))).toEqual(
+      literalJson(join(goldens, "map_bound_offset/outputs.pb")),
+    );
   });
 
   it("writes a user error document, non-recoverable, and exits 0", async () => {
@@ -80,7 +142,8 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
     expect(r.code).toBe(0);
     expect(r.files).toEqual(["error.pb"]);
     const ours = fromBinary(ErrorDocumentSchema, readFileSync(join(r.out, "error.pb"))).error!;
-    const theirs = fromBinary(ErrorDocumentSchema, readFileSync(join(goldens, "value_error/error.pb"))).error!;
+    const theirs = fromBinary(ErrorDocumentSchema, readFileSync(join(goldens, "value_error/error.pb")))
+      .error!;
     expect(ours.kind).toBe(theirs.kind);
     expect(ours.origin).toBe(theirs.origin);
     expect(ours.code).toBe("USER:USER_ERROR");
@@ -91,7 +154,8 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
   it("marks FlyteRecoverableError as recoverable, like flytekit's FlyteRecoverableException", async () => {
     const r = await execute("recoverable_error", "failRecoverable");
     const ours = fromBinary(ErrorDocumentSchema, readFileSync(join(r.out, "error.pb"))).error!;
-    const theirs = fromBinary(ErrorDocumentSchema, readFileSync(join(goldens, "recoverable_error/error.pb"))).error!;
+    const theirs = fromBinary(ErrorDocumentSchema, readFileSync(join(goldens, "recoverable_error/error.pb")))
+      .error!;
     expect(ours.kind).toBe(theirs.kind);
     expect(ours.origin).toBe(theirs.origin);
     expect(ours.message).toContain("try again 4");
@@ -105,9 +169,18 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
 
   it("writes a DynamicJobSpec to futures.pb with the same graph shape as flytekit", async () => {
     // flytekit's own _F_SS_C for its dynamic task: we read it as the settings of the graph.
-    const contexts = JSON.parse(readFileSync(join(root, "test/fixtures/flytekit/packages/serialization-context.json"), "utf8")) as Record<string, { raw: string }>;
+    const contexts = JSON.parse(
+      readFileSync(join(root, "test/fixtures/flytekit/packages/serialization-context.json"), "utf8"),
+    ) as Record<string, { raw: string }>;
     const ssc = contexts["goldens_wf.example.dyn"]!.raw;
-    const r = await execute("dynamic", "dyn", { env: { _F_SS_C: ssc, FLYTE_INTERNAL_TASK_PROJECT: "p", FLYTE_INTERNAL_TASK_DOMAIN: "d", FLYTE_INTERNAL_TASK_VERSION: "v1" } });
+    const r = await execute("dynamic", "dyn", {
+      env: {
+        _F_SS_C: ssc,
+        FLYTE_INTERNAL_TASK_PROJECT: "p",
+        FLYTE_INTERNAL_TASK_DOMAIN: "d",
+        FLYTE_INTERNAL_TASK_VERSION: "v1",
+      },
+    });
     expect(r.stderr).toBe("");
     expect(r.files).toEqual(["futures.pb"]);
     const ours = fromBinary(DynamicJobSpecSchema, readFileSync(join(r.out, "futures.pb")));
@@ -116,7 +189,9 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
     expect(ours.minSuccesses).toBe(theirs.minSuccesses);
     expect(ours.nodes.map((n) => n.upstreamNodeIds)).toEqual(theirs.nodes.map((n) => n.upstreamNodeIds));
     expect(ours.tasks.length).toBe(theirs.tasks.length);
-    expect(ours.outputs.map((o) => o.binding?.value.case)).toEqual(theirs.outputs.map((o) => o.binding?.value.case));
+    expect(ours.outputs.map((o) => o.binding?.value.case)).toEqual(
+      theirs.outputs.map((o) => o.binding?.value.case),
+    );
   });
 
   it("reports corrupt and missing inputs as system errors in error.pb", async () => {
@@ -141,7 +216,9 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
   });
 
   it("rejects bad arguments with exit code 2", async () => {
-    const r = await new Promise<number | null>((resolve) => spawn(process.execPath, [bin, "--inputs"], { cwd: root }).on("exit", resolve));
+    const r = await new Promise<number | null>((resolve) =>
+      spawn(process.execPath, [bin, "--inputs"], { cwd: root }).on("exit", resolve),
+    );
     expect(r).toBe(2);
   });
 });
