@@ -6,6 +6,7 @@
  * ```
  */
 import "./storage/local.js";
+import "./storage/s3.js";
 
 export * from "./core/index.js";
 export * from "./errors.js";

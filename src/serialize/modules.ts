@@ -11,7 +11,7 @@ import { FlyteUsageError } from "../errors.js";
 import { readFlyteConfig } from "../images/config-file.js";
 import { ImageConfig } from "../images/image-config.js";
 import { type SerializedEntity, serializeEntities } from "./entities.js";
-import { SerializationSettings } from "./settings.js";
+import { type FastSerializationSettings, SerializationSettings } from "./settings.js";
 
 /** Options shared by `tsflyte serialize` and `tsflyte package`. */
 export interface ModuleSerializationOptions {
@@ -28,6 +28,8 @@ export interface ModuleSerializationOptions {
   env?: Readonly<Record<string, string>> | undefined;
   /** Progress lines (default: none). */
   log?: ((line: string) => void) | undefined;
+  /** Fast registration: the code ships as a bundle instead of in the image. */
+  fast?: FastSerializationSettings | undefined;
 }
 
 /** The serialization settings for the options. */
@@ -41,6 +43,7 @@ export function settingsFromOptions(options: ModuleSerializationOptions): Serial
     imageConfig,
     env: options.env,
     sourceRoot: resolve(options.sourceRoot ?? process.cwd()),
+    fastSerializationSettings: options.fast,
   });
 }
 

@@ -59,7 +59,7 @@ function backendFor(uri: string): StorageBackend {
       entity: uri,
       origin: "USER",
       recoverable: false,
-      fix: `use a local path, file://, or a registered scheme (${[...backends.keys()].join(", ")}); for s3:// import "flytekit-ts/storage/s3"`,
+      fix: `use a local path, file://, or a registered scheme (${[...backends.keys()].join(", ")})`,
     });
   }
   return b;

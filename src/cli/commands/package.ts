@@ -4,10 +4,12 @@
  * `pyflyte package` does. Deterministic: the same code and flags give the same bytes.
  */
 import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { FlyteUsageError } from "../../errors.js";
+import { buildCodeBundle } from "../../serialize/bundle.js";
 import { type ModuleSerializationOptions, serializeModules } from "../../serialize/modules.js";
-import { writePackageArchive } from "../../serialize/package.js";
+import { type ExtraFile, writePackageArchive } from "../../serialize/package.js";
 
 /** Collects a repeatable option. */
 export function collect(value: string, previous: string[] = []): string[] {
@@ -92,16 +94,36 @@ export function register(program: Command): void {
   )
     .option("-o, --output <file>", "the package to write", "flyte-package.tgz")
     .option("-f, --force", "overwrite the output if it exists")
-    .action(async (files: string[], flags: SerializationFlags & { output: string; force?: boolean }) => {
-      if (existsSync(flags.output) && !flags.force) {
-        throw new FlyteUsageError("OUTPUT_EXISTS", `${flags.output} already exists`, {
-          fix: "pass --force to overwrite it, or choose another --output",
-        });
-      }
-      const opts = serializationOptions(flags);
-      const { entities } = await serializeModules(files, opts);
-      const names = await writePackageArchive(entities, flags.output);
-      opts.log?.(`wrote ${flags.output} (${names.length} entries)`);
-      process.stdout.write(`${flags.output}\n`);
-    });
+    .option("--fast", "ship the code as a fast-registration bundle (fast<sha256>.tar.gz) inside the package")
+    .option(
+      "--fast-dest-dir <dir>",
+      "where the bundle is unpacked in the container (default: flytectl fills in '.')",
+    )
+    .action(
+      async (
+        files: string[],
+        flags: SerializationFlags & { output: string; force?: boolean; fast?: boolean; fastDestDir?: string },
+      ) => {
+        if (existsSync(flags.output) && !flags.force) {
+          throw new FlyteUsageError("OUTPUT_EXISTS", `${flags.output} already exists`, {
+            fix: "pass --force to overwrite it, or choose another --output",
+          });
+        }
+        const opts = serializationOptions(flags);
+        const extra: ExtraFile[] = [];
+        if (flags.fast) {
+          const bundleOptions: Parameters<typeof buildCodeBundle>[0] = {
+            sourceRoot: flags.sourceRoot ?? process.cwd(),
+          };
+          if (opts.log) bundleOptions.log = opts.log;
+          const bundle = await buildCodeBundle(bundleOptions);
+          extra.push({ name: bundle.name, bytes: await readFile(bundle.path) });
+          opts.fast = { enabled: true, ...(flags.fastDestDir ? { destinationDir: flags.fastDestDir } : {}) };
+        }
+        const { entities } = await serializeModules(files, opts);
+        const names = await writePackageArchive(entities, flags.output, extra);
+        opts.log?.(`wrote ${flags.output} (${names.length} entries)`);
+        process.stdout.write(`${flags.output}\n`);
+      },
+    );
 }
