@@ -11,7 +11,24 @@ import "./storage/s3.js";
 export * from "./core/index.js";
 export * from "./errors.js";
 export * from "./images/index.js";
+export {
+  type BuildOptions,
+  type BuiltImage,
+  buildImages,
+  ContainerExecution,
+  type ContainerRunOptions,
+  detectEngine,
+  FlyteContainerError,
+  ForeignTask,
+  foreignTask,
+  measureContainerOverhead,
+  type OverheadMeasurement,
+  runInContainers,
+  taskTemplateFromFile,
+  taskTemplatesFromPackage,
+} from "./local/containers/index.js";
 export * from "./local/index.js";
+export * from "./plugins/index.js";
 export {
   DEFAULT_ENTRYPOINT,
   type EntrypointSettings,

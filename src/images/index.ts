@@ -35,6 +35,14 @@ export {
   sdkVersion,
 } from "./image-config.js";
 export {
+  BASE_IMAGE_ENV_VAR,
+  DEFAULT_BASE_IMAGE,
+  declaredImageSpecs,
+  ImageSpec,
+  type ImageSpecOptions,
+  imageSpec,
+} from "./image-spec.js";
+export {
   DEFAULT_IMAGE_TEMPLATE,
   hasImageTemplate,
   type ImageAttribute,

@@ -16,6 +16,7 @@ import { ErrorDocumentSchema } from "../proto/gen/flyteidl/core/errors_pb.js";
 import { LiteralMapSchema } from "../proto/gen/flyteidl/core/literals_pb.js";
 import "../storage/local.js";
 import "../storage/s3.js";
+import "./template-resolver.js";
 import { joinUri, storage } from "../storage/storage.js";
 import type { TypeContext } from "../types/flyte-type.js";
 import { fromLiteralMap } from "../types/literal-map.js";

@@ -1,0 +1,409 @@
+// Containers: `tsflyte build` from the offline base images, and container-mode runs where every
+// node runs its serialized template in its own image (podman here). Skipped, with the reason
+// printed, only when no container engine works or the base images are missing.
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { homedir, tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModule } from "../../src/core/loader.js";
+import type * as Containers from "../../src/local/containers/index.js";
+import { literalText, substitute } from "../../src/local/containers/substitutions.js";
+import {
+  containerRunArgs,
+  cpuCount,
+  memoryBytes,
+  resourceArgs,
+} from "../../src/local/containers/task-container.js";
+import type { NodeEvent } from "../../src/local/executor.js";
+import {
+  ContainerSchema,
+  Resources_ResourceName,
+  TaskTemplateSchema,
+} from "../../src/proto/gen/flyteidl/core/tasks_pb.js";
+import { intLiteral, literalMap, stringLiteral } from "../../src/types/literals.js";
+
+const root = join(import.meta.dirname, "../..");
+const cli = join(root, "bin/tsflyte.mjs");
+const NODE_BASE = "localhost/flytekit-ts/node-base:20";
+const PYTHON_IMAGE = "localhost/flytekit-ts/python-flytekit:3.11";
+/** The compiled SDK: the copy the fixtures' `import "flytekit-ts"` loads, so entities and executor agree. */
+const DIST_CONTAINERS = pathToFileURL(join(root, "dist/local/containers/index.js")).href;
+const VENV = join(process.env.FLYTEKIT_TS_CACHE ?? join(homedir(), ".cache/flytekit-ts"), "venv");
+
+describe("propeller's substitutions and container arguments (no engine needed)", () => {
+  const vars = {
+    input: "/d/inputs.pb",
+    inputPrefix: "/d",
+    outputPrefix: "/d/outputs",
+    rawOutputDataPrefix: "/raw",
+    checkpointOutputPrefix: "/d/checkpoint",
+    prevCheckpointPrefix: '""',
+    taskTemplatePath: "/d/task.pb",
+    perRetryUniqueKey: "k",
+    namespace: "local-development",
+    inputs: { n: intLiteral(3n), name: stringLiteral("x y") },
+  };
+  it("substitutes every variable, ignoring case, with . or $ and spaces", () => {
+    expect(substitute("{{.input}}", vars)).toBe("/d/inputs.pb");
+    expect(substitute("{{ .OutputPrefix }}/x", vars)).toBe("/d/outputs/x");
+    expect(substitute("{{$rawOutputDataPrefix}}", vars)).toBe("/raw");
+    expect(substitute("{{.taskTemplatePath}} {{.prevCheckpointPrefix}}", vars)).toBe('/d/task.pb ""');
+    expect(substitute("{{.Inputs.n}}-{{ .inputs.name }}", vars)).toBe("3-x y");
+    expect(substitute("{{.inputs.missing}} {{.unknown}} {{ .remote_package_path }}", vars)).toBe(
+      "{{.inputs.missing}} {{.unknown}} {{ .remote_package_path }}",
+    );
+    expect(literalText(intLiteral(-2n))).toBe("-2");
+  });
+  it("turns limits (or requests) into --cpus and --memory", () => {
+    expect(cpuCount("500m")).toBe(0.5);
+    expect(memoryBytes("512Mi")).toBe(512 * 2 ** 20);
+    expect(memoryBytes("1G")).toBe(1e9);
+    const template = create(TaskTemplateSchema, {
+      id: { name: "t" },
+      target: {
+        case: "container",
+        value: create(ContainerSchema, {
+          image: "img:1",
+          args: ["tsflyte-execute", "--inputs", "{{.input}}", "--output-prefix", "{{.outputPrefix}}"],
+          env: [{ key: "A", value: "1" }],
+          resources: {
+            requests: [{ name: Resources_ResourceName.MEMORY, value: "256Mi" }],
+            limits: [{ name: Resources_ResourceName.CPU, value: "500m" }],
+          },
+        }),
+      },
+    });
+    expect(resourceArgs(template)).toEqual(["--cpus", "0.5", "--memory", String(256 * 2 ** 20)]);
+    const args = containerRunArgs(
+      {
+        template,
+        inputs: literalMap({}),
+        dir: "/d",
+        rawOutputDataPrefix: "/raw",
+        attempt: 0,
+        nodeId: "n0",
+        execution: { project: "local", domain: "development", name: "e" },
+        codeDir: "/code",
+        mounts: [{ source: "/data" }],
+      },
+      "/root",
+      "c1",
+      {
+        inputs: "/d/inputs.pb",
+        template: "/d/task.pb",
+        outputs: "/d/outputs",
+        checkpoint: "/d/cp",
+        copilotIn: "/d/in",
+        copilotOut: "/d/out",
+      },
+    );
+    expect(args.slice(0, 8)).toEqual(["run", "--rm", "--name", "c1", "--network", "none", "--pull", "never"]);
+    expect(args).toContain("/data:/data");
+    expect(args).toContain("/code:/root:ro");
+    expect(args).toContain("A=1");
+    expect(args).toContain("FLYTE_ATTEMPT_NUMBER=0");
+    expect(args.slice(-6)).toEqual([
+      "img:1",
+      "tsflyte-execute",
+      "--inputs",
+      "/d/inputs.pb",
+      "--output-prefix",
+      "/d/outputs",
+    ]);
+  });
+});
+
+async function tsflyte(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
+      cwd: root,
+      env: { ...process.env, TSFLYTE_CACHE_DIR: join(root, ".scratch/test-cache") },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const run = promisify(execFile);
+
+/** Why the container tests cannot run here, or undefined. */
+async function unavailable(): Promise<string | undefined> {
+  const c = (await import(DIST_CONTAINERS)) as typeof Containers;
+  try {
+    const engine = await c.detectEngine();
+    for (const img of [NODE_BASE, PYTHON_IMAGE]) {
+      if (!(await engine.imageExists(img)))
+        return `the base image ${img} is missing (run bash scripts/setup/base-images.sh)`;
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return undefined;
+}
+
+const skipReason = await unavailable();
+if (skipReason) console.warn(`container tests skipped: ${skipReason}`);
+
+describe.skipIf(skipReason !== undefined)("tsflyte build and run --containers", () => {
+  let c: typeof Containers;
+  const images: Record<string, string> = {};
+
+  beforeAll(async () => {
+    c = (await import(DIST_CONTAINERS)) as typeof Containers;
+    const app = await tsflyte(
+      "build",
+      "examples/multi-images.ts",
+      "test/containers/fixtures/workflows.ts",
+      "--base",
+      NODE_BASE,
+      "--name",
+      "flytekit-ts-test/app",
+      "--env",
+      "FLYTEKIT_TS_IMAGE_MARKER=default",
+      "--json",
+    );
+    expect(app.stderr).toBe("");
+    expect(app.code).toBe(0);
+    const specs = await tsflyte(
+      "build",
+      "test/containers/fixtures/images.ts",
+      "--base",
+      NODE_BASE,
+      "--no-default-image",
+      "--json",
+    );
+    expect(specs.code).toBe(0);
+    for (const img of [...JSON.parse(app.stdout), ...JSON.parse(specs.stdout)] as Containers.BuiltImage[])
+      images[img.kind === "default" ? "default" : img.name.split("/").pop()!] = img.reference;
+  });
+
+  afterAll(async () => {
+    // Keep only the images of this run: older content tags of the test repositories go.
+    const engine = await c.detectEngine();
+    const listed = await engine.exec(["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+    const keep = new Set(Object.values(images));
+    const old = listed.stdout
+      .split("\n")
+      .filter((r) => r.startsWith("localhost/flytekit-ts-test/") && !keep.has(r));
+    if (old.length > 0) await engine.exec(["rmi", ...old]);
+  });
+
+  it("builds the default image and the declared specs, tagged by content; an unchanged spec is not rebuilt", async () => {
+    expect(Object.keys(images).sort()).toEqual(["default", "predictor", "trainer"]);
+    expect(images.default).toMatch(/^localhost\/flytekit-ts-test\/app:[0-9a-f]{20}$/);
+    expect(images.trainer).toMatch(/^localhost\/flytekit-ts-test\/trainer:[0-9a-f]{20}$/);
+    const again = await tsflyte(
+      "build",
+      "test/containers/fixtures/images.ts",
+      "--base",
+      NODE_BASE,
+      "--no-default-image",
+    );
+    expect(again.code).toBe(0);
+    expect(again.stderr).toMatch(/up to date/);
+    expect(again.stderr).not.toMatch(/STEP/);
+    const { stdout } = await run("podman", [
+      "run",
+      "--rm",
+      images.trainer!,
+      "sh",
+      "-c",
+      "echo $FLYTEKIT_TS_IMAGE_MARKER; ls /usr/local/bin",
+    ]);
+    expect(stdout).toMatch(/^trainer\n/);
+    expect(stdout).toMatch(/tsflyte-execute/);
+  });
+
+  const imageFlags = (swap = false) => [
+    "--image",
+    images.default!,
+    "--image",
+    `trainer=${swap ? images.predictor : images.trainer}`,
+    "--image",
+    `predictor=${swap ? images.trainer : images.predictor}`,
+  ];
+
+  it("runs the multi-image example with each task in its own image (tasks check their image)", async () => {
+    const r = await tsflyte(
+      "run",
+      "examples/multi-images.ts",
+      "withReport",
+      "--containers",
+      ...imageFlags(),
+      "--env",
+      "FLYTEKIT_TS_CHECK_IMAGE=1",
+      "--json",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ o0: "accuracy: 100.0%" });
+    const progress = await tsflyte(
+      "run",
+      "examples/multi-images.ts",
+      "withReport",
+      "--containers",
+      ...imageFlags(),
+      "--no-cache",
+    );
+    expect({ code: progress.code, stderr: progress.stderr }).toMatchObject({ code: 0 });
+    expect(progress.stderr).toContain(`svmTrainer [${images.trainer}]`);
+    expect(progress.stderr).toContain(`svmPredictor [${images.predictor}]`);
+    expect(progress.stderr).toContain(`report [${images.default}]`);
+  });
+
+  it("fails when a task runs in the wrong image", async () => {
+    const r = await tsflyte(
+      "run",
+      "examples/multi-images.ts",
+      "withReport",
+      "--containers",
+      ...imageFlags(true),
+      "--env",
+      "FLYTEKIT_TS_CHECK_IMAGE=1",
+      "--no-cache",
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error \[USER:USER_ERROR\]/);
+    expect(r.stderr).toContain("expected to run in the trainer image, but the image marker is predictor");
+  });
+
+  it("runs the code baked into the default image (no mount)", async () => {
+    const mod = await loadModule(join(root, "examples/multi-images.ts"), root);
+    const out = await c.runInContainers(
+      mod.entities.get("report")!,
+      { accuracy: 0.25 },
+      {
+        images: [images.default!],
+        mountCode: false,
+        cache: false,
+      },
+    );
+    expect(out).toBe("accuracy: 25.0%");
+  });
+
+  it("map tasks run one container per item; dynamic tasks run the graph their container returns", async () => {
+    const mod = await loadModule(join(root, "test/containers/fixtures/workflows.ts"), root);
+    const events: NodeEvent[] = [];
+    const opts = { images: [images.default!], cache: false, onEvent: (e: NodeEvent) => events.push(e) };
+    expect(await c.runInContainers(mod.entities.get("squares")!, { xs: [1, 2, 3] }, opts)).toBe(14);
+    expect(events.filter((e) => e.type === "end").map((e) => e.node)).toEqual(
+      expect.arrayContaining(["n0[0]", "n0[1]", "n0[2]", "n1"]),
+    );
+    events.length = 0;
+    expect(await c.runInContainers(mod.entities.get("chain")!, { n: 3 }, opts)).toBe(3);
+    expect(events.filter((e) => e.type === "end").map((e) => e.node)).toEqual(["", "dn0", "dn1", "dn2"]);
+    expect(events.every((e) => e.image === images.default)).toBe(true);
+  });
+
+  it("retries recoverable errors and surfaces error.pb with its code, message and USER origin", async () => {
+    const mod = await loadModule(join(root, "test/containers/fixtures/workflows.ts"), root);
+    const events: NodeEvent[] = [];
+    const workDir = mkdtempSync(join(tmpdir(), "tsflyte-ctr-"));
+    const opts = {
+      images: [images.default!],
+      cache: false,
+      workDir,
+      onEvent: (e: NodeEvent) => events.push(e),
+    };
+    expect(await c.runInContainers(mod.entities.get("flaky")!, { n: 5 }, opts)).toBe(5);
+    expect(events.map((e) => e.type)).toEqual(["start", "retry", "start", "end"]);
+    const err = await c
+      .runInContainers(mod.entities.get("explode")!, { n: 3 }, { ...opts, workDir: join(workDir, "b") })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: "FlyteExecutionError", code: "USER:USER_ERROR", origin: "USER" });
+    expect((err as Error).message).toContain("Error: boom 3");
+    // Nothing half-written: the failed attempt's output prefix is gone.
+    const nodes = join(workDir, "b", "nodes", "task");
+    expect(readdirSync(nodes)).toEqual(["0.failed"]);
+    expect(existsSync(join(nodes, "0.failed", "outputs"))).toBe(false);
+  });
+
+  it("a missing image is IMAGE_MISSING, with the fix", async () => {
+    const mod = await loadModule(join(root, "test/containers/fixtures/workflows.ts"), root);
+    const err = await c
+      .runInContainers(mod.entities.get("nowhere")!, { n: 1 }, { images: [images.default!], cache: false })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "IMAGE_MISSING", origin: "USER" });
+    expect((err as Error).message).toMatch(
+      /tsflyte build .*podman pull localhost\/flytekit-ts-test\/does-not-exist:v1/,
+    );
+    const bad = await tsflyte(
+      "run",
+      "examples/multi-images.ts",
+      "report",
+      "--accuracy",
+      "0.5",
+      "--containers",
+      "--engine",
+      "nonesuch",
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/CONTAINER_ENGINE_UNKNOWN/);
+  });
+
+  it.skipIf(!existsSync(join(VENV, "bin/pyflyte")))(
+    "mixed languages: TypeScript -> flytekit's pyflyte-execute in the Python image -> TypeScript",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tsflyte-py-"));
+      const src = join(dir, "project");
+      await mkdir(join(src, "pystats"), { recursive: true });
+      writeFileSync(join(src, "pystats/__init__.py"), "");
+      writeFileSync(
+        join(src, "pystats/tasks.py"),
+        [
+          "from dataclasses import dataclass",
+          "from typing import Tuple",
+          "",
+          "import pandas as pd",
+          "from flytekit import task",
+          "",
+          "",
+          "@dataclass",
+          "class Stats:",
+          "    count: int",
+          "    label: str",
+          "",
+          "",
+          "@task",
+          "def summarize(n: int, name: str, df: pd.DataFrame) -> Tuple[int, str, pd.DataFrame, Stats]:",
+          '    out = df.assign(y=df["x"] * n)',
+          "    return n * 2, name.upper(), out, Stats(count=len(df), label=name)",
+          "",
+        ].join("\n"),
+      );
+      await run(
+        join(VENV, "bin/pyflyte"),
+        ["--pkgs", "pystats", "package", "--image", PYTHON_IMAGE, "-o", join(dir, "py.tgz"), "--force"],
+        { cwd: src, env: { ...process.env, PYTHONPATH: src, FLYTECTL_CONFIG: "/dev/null" } },
+      );
+      await loadModule(join(root, "test/containers/fixtures/mixed-tasks.ts"), root);
+      const { mixedWorkflow } = await import("./fixtures/mixed.js");
+      const wf = await mixedWorkflow(join(dir, "py.tgz"), src);
+      const events: NodeEvent[] = [];
+      const out = await c.runInContainers(
+        wf,
+        { n: 3 },
+        {
+          images: [images.default!],
+          sourceRoot: root,
+          cache: false,
+          onEvent: (e) => events.push(e),
+        },
+      );
+      expect(out).toBe("6|FLYTE|3,6,9|3:flyte");
+      expect(events.filter((e) => e.type === "end").map((e) => [e.node, e.image])).toEqual([
+        ["n0", images.default],
+        ["n1", PYTHON_IMAGE],
+        ["n2", images.default],
+      ]);
+    },
+  );
+});
