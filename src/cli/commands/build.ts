@@ -68,7 +68,7 @@ export function register(program: Command): void {
       const def = images.find((i) => i.kind === "default");
       if (def && !quiet)
         process.stderr.write(
-          `\nRun in them: tsflyte run --containers --image ${def.reference} <file> <entity>\n`,
+          `\nRun in them: tsflyte run <file> <entity> --containers --image ${def.reference}\n`,
         );
     });
 }

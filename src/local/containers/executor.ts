@@ -9,6 +9,7 @@
  * Differences from in-process runs, on purpose (they are the cluster's rules): only recoverable
  * errors are retried, and the user's function never runs in this process.
  */
+
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -23,6 +24,12 @@ import { WorkflowDef } from "../../core/workflow.js";
 import { describeValue, FlyteError, FlyteExecutionError } from "../../errors.js";
 import { readFlyteConfig } from "../../images/config-file.js";
 import { ImageConfig } from "../../images/image-config.js";
+import {
+  type CopilotTask,
+  copilotInputs,
+  copilotOutputs,
+  type MetadataFormat,
+} from "../../plugins/copilot.js";
 import type { LaunchPlan } from "../../proto/gen/flyteidl/admin/launch_plan_pb.js";
 import type { DynamicJobSpec } from "../../proto/gen/flyteidl/core/dynamic_job_pb.js";
 import type { Binding, BindingData } from "../../proto/gen/flyteidl/core/literals_pb.js";
@@ -44,6 +51,9 @@ import {
   workflowSpec,
 } from "../../serialize/entities.js";
 import { SerializationSettings } from "../../serialize/settings.js";
+import { typeForLiteralType } from "../../types/flyte-type.js";
+import type { Schema } from "../../types/literal-map.js";
+import type { LiteralType } from "../../types/literals.js";
 import {
   collectionLiteral,
   type Literal,
@@ -733,37 +743,32 @@ function withOverrides(template: TaskTemplate, o: TaskNodeOverrides | undefined)
   return { ...template, target: { case: "container", value: container } } as TaskTemplate;
 }
 
-/** Reads the copilot functions of raw container tasks from the ContainerTask plugin, when present. */
+/**
+ * The copilot data exchange of a raw container task (inputs and outputs as files). The task's
+ * interface comes from the entity when known, else from the template.
+ */
 async function copilotFor(
   template: TaskTemplate,
   task: BaseTask | undefined,
 ): Promise<CopilotIO | undefined> {
   const dc = template.target.case === "container" ? template.target.value.dataConfig : undefined;
   if (!dc?.enabled) return undefined;
-  const where = "../../plugins/container-task.js";
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(where)) as Record<string, unknown>;
-  } catch (err) {
-    throw new FlyteExecutionError(
-      "RAW_CONTAINER_UNSUPPORTED",
-      `raw containers need the ContainerTask plugin (${(err as Error).message})`,
-      {
-        entity: template.id?.name ?? "task",
-        origin: "SYSTEM",
-      },
-    );
-  }
-  const write = mod.copilotInputs as ((t: unknown, i: LiteralMap, d: string) => Promise<void>) | undefined;
-  const read = mod.copilotOutputs as ((t: unknown, d: string) => Promise<LiteralMap>) | undefined;
-  if (typeof write !== "function" || typeof read !== "function" || !task) {
-    throw new FlyteExecutionError(
-      "RAW_CONTAINER_UNSUPPORTED",
-      "this raw container task cannot exchange its inputs and outputs locally",
-      { entity: template.id?.name ?? "task", origin: "SYSTEM", fix: "define it with ContainerTask" },
-    );
-  }
-  return { writeInputs: (inputs, dir) => write(task, inputs, dir), readOutputs: (dir) => read(task, dir) };
+  const schemaOf = (vars: Record<string, { type?: LiteralType | undefined }> | undefined) => {
+    const out: Schema = {};
+    for (const [k, v] of Object.entries(vars ?? {})) if (v.type) out[k] = typeForLiteralType(v.type);
+    return out;
+  };
+  const meta = task as { metadataFormat?: MetadataFormat } | undefined;
+  const copilotTask: CopilotTask = {
+    name: task?.name ?? template.id?.name ?? "task",
+    inputs: task?.inputs ?? schemaOf(template.interface?.inputs?.variables),
+    outputs: task?.outputs ?? schemaOf(template.interface?.outputs?.variables),
+    ...(meta?.metadataFormat ? { metadataFormat: meta.metadataFormat } : {}),
+  };
+  return {
+    writeInputs: (inputs, dir) => copilotInputs(copilotTask, inputs, dir),
+    readOutputs: (dir) => copilotOutputs(copilotTask, dir),
+  };
 }
 
 /** Runs a task, workflow or launch plan with each node in its own image; takes and returns TypeScript values. */
