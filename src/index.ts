@@ -29,6 +29,7 @@ export {
 } from "./local/containers/index.js";
 export * from "./local/index.js";
 export * from "./plugins/index.js";
+export * from "./remote/index.js";
 export {
   DEFAULT_ENTRYPOINT,
   type EntrypointSettings,

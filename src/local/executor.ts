@@ -4,8 +4,8 @@
  * (so type checks and conversions are the cluster's), files go through a local raw-data folder.
  */
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdirSync, readFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamicTaskDef } from "../core/dynamic.js";
@@ -146,13 +146,21 @@ export class LocalExecution {
   }
 
   #taskContext(task: BaseTask, attempt: number, path: string): TaskContext & TypeContext {
-    const workDir = join(this.ctx.workDir, path.replace(/\//g, "_"), String(attempt));
+    const dir = join(this.ctx.workDir, path.replace(/\//g, "_"), String(attempt));
+    let made = false;
     return {
       taskName: task.name,
       execution: { project: "local", domain: "development", name: this.name, nodeId: path },
       attempt,
       rawDataPrefix: this.ctx.rawDataPrefix,
-      workDir,
+      // Created on first use: most tasks never touch their scratch folder.
+      get workDir() {
+        if (!made) {
+          mkdirSync(dir, { recursive: true });
+          made = true;
+        }
+        return dir;
+      },
       checkpoint: memoryCheckpoint(),
       secret: (group, key) =>
         readSecret(group, key, (p) => {
@@ -181,7 +189,6 @@ export class LocalExecution {
       this.#onEvent({ type: "start", node: path, entity: task.name });
       try {
         const ctx = this.#taskContext(task, attempt, path);
-        await mkdir(ctx.workDir, { recursive: true });
         const out = await this.#sem.run(() =>
           withTimeout(this.#runner.runTask(task, inputs, ctx, path), task.settings.timeoutMs, task.name),
         );
@@ -534,7 +541,12 @@ export async function runLocally(
   options: LocalRunOptions = {},
 ): Promise<unknown> {
   const exec = new LocalExecution(options);
-  const inputs = await inputsToLiterals(entity, values, exec.ctx);
-  const outputs = await exec.execute(entity, inputs, "");
-  return outputsFromLiterals(entity, outputs, exec.ctx);
+  try {
+    const inputs = await inputsToLiterals(entity, values, exec.ctx);
+    const outputs = await exec.execute(entity, inputs, "");
+    return await outputsFromLiterals(entity, outputs, exec.ctx);
+  } finally {
+    // Scratch folders go; raw data (files and dataframes the outputs point at) stays.
+    if (options.workDir === undefined) await rm(exec.ctx.workDir, { recursive: true, force: true });
+  }
 }

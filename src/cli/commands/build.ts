@@ -117,6 +117,7 @@ export const containerRunExtension: RunExtension = {
   },
   async run(opts, entity, _file, values) {
     if (opts.containers !== true) {
+      if (opts.remote === true) return false;
       for (const flag of ["engine", "config"] as const) {
         if (opts[flag] !== undefined)
           throw new FlyteUsageError("CONTAINERS_FLAG_ALONE", `--${flag} only applies with --containers`, {
