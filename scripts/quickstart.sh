@@ -2,5 +2,5 @@
 # The newcomer's first command: install, then run the example workflow locally.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-npm ci --no-audit --no-fund --loglevel=error
+npm install --no-audit --no-fund --loglevel=error
 npx tsflyte run examples/data-pipeline.ts pipeline --rows 100

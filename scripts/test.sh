@@ -4,7 +4,7 @@
 # JSON report.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -d node_modules ] || npm install --no-audit --no-fund
 if [ "${TSFLYTE_SKIP_PEERS:-0}" != "1" ]; then
   bash scripts/setup/peers.sh || { echo "peer set-up failed"; exit 1; }
 fi
