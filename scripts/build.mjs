@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Compiles src/**/*.ts to dist/**/*.js (same layout, ESM, source maps) with esbuild. The
 // published package and the container runtime load dist/, so no TypeScript tooling is needed
-// at run time. Takes well under a second; `npm ci` runs it (prepare) and `npm test` re-runs it.
+// at run time. Takes well under a second; `npm install` runs it (prepare) and `npm test` re-runs it.
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";

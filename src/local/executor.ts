@@ -81,11 +81,12 @@ export const inProcessRunner: TaskRunner = {
   },
 };
 
-class Semaphore {
+/** Runs at most `n` async jobs at once; the others wait in order. */
+export class Semaphore {
   #free: number;
   #waiting: (() => void)[] = [];
   constructor(n: number) {
-    this.#free = n;
+    this.#free = Math.max(1, n);
   }
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#free > 0) this.#free--;

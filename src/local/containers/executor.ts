@@ -65,7 +65,7 @@ import {
   unionLiteral,
 } from "../../types/literals.js";
 import { inputsHash, LocalCache } from "../cache.js";
-import { inputsToLiterals, type NodeEvent, outputsFromLiterals } from "../executor.js";
+import { inputsToLiterals, type NodeEvent, outputsFromLiterals, Semaphore } from "../executor.js";
 import { evaluateCondition } from "./conditions.js";
 import { type ContainerEngine, detectEngine } from "./engine.js";
 import { ForeignTask } from "./python-task.js";
@@ -141,25 +141,6 @@ function unknownReference(kind: string, name: string, entity: string): FlyteExec
       origin: "SYSTEM",
     },
   );
-}
-
-class Semaphore {
-  #free: number;
-  #waiting: (() => void)[] = [];
-  constructor(n: number) {
-    this.#free = Math.max(1, n);
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#free > 0) this.#free--;
-    else await new Promise<void>((r) => this.#waiting.push(r));
-    try {
-      return await fn();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#free++;
-    }
-  }
 }
 
 interface TaskRunOptions {
