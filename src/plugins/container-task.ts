@@ -14,7 +14,7 @@
  * ```
  *
  * `{{.inputs.<name>}}` in the command and arguments is replaced by propeller with the input's
- * text (see `renderInputPlaceholders`). The template's `DataLoadingConfig` names the folders:
+ * text (see `renderInputPlaceholders` in input-placeholders.ts). The template's `DataLoadingConfig` names the folders:
  * `/var/inputs` and `/var/outputs` unless given (flytekit leaves them empty, and propeller then
  * uses its configured defaults, `/var/flyte/inputs` and `/var/flyte/outputs`).
  * Running needs a container: in-process local runs fail with a pointer to container mode.
@@ -40,16 +40,9 @@ import {
   taskEnvironment,
 } from "../serialize/task-template.js";
 import type { Schema } from "../types/literal-map.js";
-import { type Literal, type LiteralMap, type LiteralType, SimpleType } from "../types/literals.js";
-import {
-  copilotCanReadOutput,
-  goDuration,
-  goTimestamp,
-  literalMapFormat,
-  type MetadataFormat,
-} from "./copilot.js";
-import { checkPlaceholderNames, INPUT_PLACEHOLDER } from "./input-placeholders.js";
-import { goFloatV } from "./number-text.js";
+import { type LiteralMap, type LiteralType, SimpleType } from "../types/literals.js";
+import { copilotCanReadOutput, literalMapFormat, type MetadataFormat } from "./copilot.js";
+import { checkPlaceholderNames } from "./input-placeholders.js";
 import type { ExecutorContext } from "./shim-executor.js";
 
 /** The Flyte task type of raw container tasks. */
@@ -97,7 +90,11 @@ export interface ContainerTask<I extends Schema = {}, O extends Schema = {}> {
   (bindings: Bindings<I>, options?: CallOptions): CallResult<O>;
 }
 
-/** Whether propeller can write a value of this type into a command line (not maps, structs, records, dataframes). */
+/**
+ * Whether propeller can write a value of this type into a command line: primitives, enums,
+ * files, directories, schemas and lists of them; not maps, structs, records, dataframes or
+ * unions (an optional input is a union literal, which propeller cannot write).
+ */
 function renderable(lt: LiteralType): boolean {
   const ty = lt.type;
   switch (ty.case) {
@@ -109,8 +106,6 @@ function renderable(lt: LiteralType): boolean {
       return true;
     case "collectionType":
       return renderable(ty.value);
-    case "unionType":
-      return ty.value.variants.every(renderable);
     default:
       return false;
   }
@@ -178,7 +173,7 @@ export class ContainerTask<I extends Schema = {}, O extends Schema = {}>
             `{{.inputs.${p.name}}} is a ${inputs[p.name]!.name}, which propeller cannot write into a command line`,
             {
               entity,
-              fix: "refer only to primitives, enums, files, directories or lists of them in the command line",
+              fix: "refer only to primitives, enums, files, directories or lists of them in the command line (not optional inputs: propeller cannot write a union)",
             },
           );
         }
@@ -281,79 +276,3 @@ export class ContainerTask<I extends Schema = {}, O extends Schema = {}>
 }
 
 brandClass(ContainerTask, "ContainerTask");
-
-function renderLiteral(lit: Literal, name: string): string {
-  if (lit.value.case === "collection")
-    return `[${lit.value.value.literals.map((l) => renderLiteral(l, name)).join(",")}]`;
-  if (lit.value.case !== "scalar") {
-    throw new FlyteExecutionError(
-      "CONTAINER_PLACEHOLDER_TYPE",
-      `input "${name}" (${lit.value.case}) cannot be written into a command line`,
-      {
-        origin: "USER",
-        fix: "refer only to primitives, files, directories or lists in the command line",
-      },
-    );
-  }
-  const s = lit.value.value.value;
-  switch (s.case) {
-    case "primitive": {
-      const p = s.value.value;
-      switch (p.case) {
-        case "integer":
-          return p.value.toString();
-        case "boolean":
-          return String(p.value);
-        case "datetime":
-          return goTimestamp(p.value);
-        case "duration":
-          return goDuration(p.value);
-        case "floatValue":
-          return goFloatV(p.value);
-        case "stringValue":
-          return p.value;
-        default:
-          break;
-      }
-      break;
-    }
-    case "blob":
-    case "schema":
-      return s.value.uri;
-    case "union":
-      if (s.value.value) return renderLiteral(s.value.value, name);
-      break;
-    default:
-      break;
-  }
-  throw new FlyteExecutionError(
-    "CONTAINER_PLACEHOLDER_TYPE",
-    `input "${name}" (${s.case ?? "empty"}) cannot be written into a command line`,
-    {
-      origin: "USER",
-      fix: "refer only to primitives, files, directories or lists in the command line",
-    },
-  );
-}
-
-/**
- * Replaces `{{.inputs.<name>}}` in a command line with the inputs' text as propeller does
- * (flyteplugins template.go): integers in decimal, floats as Go's `%v` (`1e+06`), booleans
- * `true`/`false`, datetimes RFC 3339, strings as they are, files by their URI (pass local paths
- * in the literals for local runs), lists as `[a,b]`. Durations are written as Go durations
- * (`1h30m0s`) where propeller writes the protobuf's text form.
- */
-export function renderInputPlaceholders(args: readonly string[], inputs: LiteralMap): string[] {
-  return args.map((arg) =>
-    arg.replace(INPUT_PLACEHOLDER, (_m, name: string) => {
-      const lit = inputs.literals[name];
-      if (!lit) {
-        throw new FlyteExecutionError("CONTAINER_INPUT_MISSING", `requested input is not found [${name}]`, {
-          origin: "USER",
-          fix: `pass "${name}"`,
-        });
-      }
-      return renderLiteral(lit, name);
-    }),
-  );
-}

@@ -164,6 +164,15 @@ export abstract class CustomizedContainerTask<I extends Schema = Schema, O exten
     );
   }
 
+  /**
+   * Files of this machine that a template of this task reads by itself (not through its inputs),
+   * e.g. a database named by a local path in `custom`. Container-mode local runs mount the ones
+   * that exist read-only at the same path, as they mount the data folder. Default: none.
+   */
+  localFiles(_template: TaskTemplate): string[] {
+    return [];
+  }
+
   /** The TaskTemplate of in-process local runs (serialized with {@link LOCAL_TEMPLATE_SETTINGS}). */
   templateForLocalRun(): TaskTemplate {
     this.localTemplate ??= taskTemplate(this, LOCAL_TEMPLATE_SETTINGS);

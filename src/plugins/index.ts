@@ -14,7 +14,6 @@ export {
   DEFAULT_OUTPUT_DATA_DIR,
   type IOStrategyOptions,
   RAW_CONTAINER_TASK_TYPE,
-  renderInputPlaceholders,
 } from "./container-task.js";
 export {
   COPILOT_ERROR_FILE,
@@ -55,7 +54,16 @@ export {
   type HttpRequestTaskOptions,
   type HttpResponseKind,
 } from "./http/index.js";
-export { findInputPlaceholders, INPUT_PLACEHOLDER, type InputPlaceholder } from "./input-placeholders.js";
+export {
+  COMMAND_INPUT_PLACEHOLDER,
+  findInputPlaceholders,
+  INPUT_PLACEHOLDER,
+  type InputPlaceholder,
+  renderInput,
+  renderInputLiteral,
+  renderInputPlaceholders,
+} from "./input-placeholders.js";
+export { templateLocalFiles } from "./local-files.js";
 export {
   type ExecutorContext,
   OpaqueLiteralType,
@@ -73,4 +81,5 @@ export {
   SQLite3Task,
   SQLite3TaskExecutor,
   type SQLite3TaskOptions,
+  sqliteLocalFiles,
 } from "./sqlite/index.js";

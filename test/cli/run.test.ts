@@ -55,6 +55,24 @@ describe("tsflyte run (examples double as end-to-end tests)", () => {
     expect(r.stdout).toMatch(/Outputs: o0: record Summary/);
   });
 
+  it("accepts run's own options before the file, as flyte users write them", async () => {
+    const r = await tsflyte(
+      "run",
+      "--json",
+      "--concurrency",
+      "2",
+      "examples/hello-world.ts",
+      "helloWorld",
+      "--name",
+      "Flyte",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ greeting: "Hello, Flyte!", length: 13 });
+    const listed = await tsflyte("run", "--json", "examples/hello-world.ts");
+    expect(listed.stdout).toMatch(/helloWorld\s+workflow/);
+  });
+
   it("lists the entities of a file", async () => {
     const r = await tsflyte("run", "examples/hello-world.ts");
     expect(r.stdout).toMatch(/helloWorld\s+workflow\s+examples\.hello-world\.helloWorld/);

@@ -9,10 +9,11 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
+import { DurationSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModule } from "../../src/core/loader.js";
 import type * as Containers from "../../src/local/containers/index.js";
-import { literalText, substitute } from "../../src/local/containers/substitutions.js";
+import { substitute } from "../../src/local/containers/substitutions.js";
 import {
   containerRunArgs,
   cpuCount,
@@ -20,12 +21,26 @@ import {
   resourceArgs,
 } from "../../src/local/containers/task-container.js";
 import type { NodeEvent } from "../../src/local/executor.js";
+import { renderInputPlaceholders } from "../../src/plugins/input-placeholders.js";
 import {
   ContainerSchema,
   Resources_ResourceName,
   TaskTemplateSchema,
 } from "../../src/proto/gen/flyteidl/core/tasks_pb.js";
-import { intLiteral, literalMap, stringLiteral } from "../../src/types/literals.js";
+import { SimpleType } from "../../src/proto/gen/flyteidl/core/types_pb.js";
+import {
+  boolLiteral,
+  collectionLiteral,
+  datetimeLiteral,
+  durationLiteral,
+  floatLiteral,
+  intLiteral,
+  literalMap,
+  mapLiteral,
+  simpleType,
+  stringLiteral,
+  unionLiteral,
+} from "../../src/types/literals.js";
 
 const root = join(import.meta.dirname, "../..");
 const cli = join(root, "bin/tsflyte.mjs");
@@ -54,10 +69,39 @@ describe("propeller's substitutions and container arguments (no engine needed)",
     expect(substitute("{{$rawOutputDataPrefix}}", vars)).toBe("/raw");
     expect(substitute("{{.taskTemplatePath}} {{.prevCheckpointPrefix}}", vars)).toBe('/d/task.pb ""');
     expect(substitute("{{.Inputs.n}}-{{ .inputs.name }}", vars)).toBe("3-x y");
-    expect(substitute("{{.inputs.missing}} {{.unknown}} {{ .remote_package_path }}", vars)).toBe(
-      "{{.inputs.missing}} {{.unknown}} {{ .remote_package_path }}",
+    expect(substitute("{{.unknown}} {{ .remote_package_path }} {{.inputs}}", vars)).toBe(
+      "{{.unknown}} {{ .remote_package_path }} {{.inputs}}",
     );
-    expect(literalText(intLiteral(-2n))).toBe("-2");
+  });
+  it("writes {{.inputs.<name>}} with the plugins' renderer, as propeller does", () => {
+    const inputs = {
+      i: intLiteral(-2n),
+      f: floatLiteral(1e6),
+      g: floatLiteral(0.5),
+      b: boolLiteral(false),
+      d: datetimeLiteral(create(TimestampSchema, { seconds: 1714979289n, nanos: 120_000_000 })),
+      dur: durationLiteral(create(DurationSchema, { seconds: 5400n })),
+      xs: collectionLiteral([intLiteral(1n), intLiteral(2n)]),
+      m: mapLiteral({ a: intLiteral(1n) }),
+      o: unionLiteral(intLiteral(3n), simpleType(SimpleType.INTEGER)),
+    };
+    const v = { ...vars, inputs, entity: "t" };
+    const line =
+      "{{.inputs.i}} {{.inputs.f}} {{.inputs.g}} {{.inputs.b}} {{.inputs.d}} {{.inputs.dur}} {{.inputs.xs}}";
+    const expected = "-2 1e+06 0.5 false 2024-05-06T07:08:09.12Z 1h30m0s [1,2]";
+    expect(substitute(line, v)).toBe(expected);
+    // The same text as the ContainerTask plugin renders: one renderer.
+    expect(renderInputPlaceholders([line], literalMap(inputs))).toEqual([expected]);
+    // Propeller fails the task on what it cannot write; container mode used to write "" for maps.
+    expect(() => substitute("{{.inputs.m}}", v)).toThrow(
+      expect.objectContaining({ code: "CONTAINER_PLACEHOLDER_TYPE", origin: "USER" }),
+    );
+    expect(() => substitute("{{.inputs.o}}", v)).toThrow(/CONTAINER_PLACEHOLDER_TYPE|cannot be written/);
+    expect(() => substitute("{{.inputs.missing}}", v)).toThrow(
+      expect.objectContaining({ code: "CONTAINER_INPUT_MISSING" }),
+    );
+    // A task without inputs keeps the text (propeller's rule for an empty input map).
+    expect(substitute("{{.inputs.x}}", { ...vars, inputs: {} })).toBe("{{.inputs.x}}");
   });
   it("turns limits (or requests) into --cpus and --memory", () => {
     expect(cpuCount("500m")).toBe(0.5);

@@ -127,6 +127,13 @@ describe("ContainerTask", () => {
         () => new ContainerTask({ ...base, arguments: ["{{.inputs.m}}"], inputs: { m: t.map(t.string()) } }),
       ).code,
     ).toBe("CONTAINER_PLACEHOLDER_TYPE");
+    // An optional input is a union literal, which propeller cannot write into a command line.
+    expect(
+      definitionFailure(
+        () =>
+          new ContainerTask({ ...base, arguments: ["{{.inputs.o}}"], inputs: { o: t.optional(t.int()) } }),
+      ).code,
+    ).toBe("CONTAINER_PLACEHOLDER_TYPE");
     expect(
       definitionFailure(() => new ContainerTask({ ...base, outputs: { xs: t.list(t.int()) } })).code,
     ).toBe("CONTAINER_OUTPUT_TYPE");
@@ -193,11 +200,17 @@ describe("ContainerTask", () => {
           "{{.inputs.s}}",
           "{{.inputs.d}}",
           "{{.inputs.xs}}",
-          "{{$inputs.o}}",
         ],
         lits,
       ),
-    ).toEqual(["7", "0.5/1e+06", "true", "a b", "2024-05-06T07:08:09.12Z", "[1,2]", "3"]);
+    ).toEqual(["7", "0.5/1e+06", "true", "a b", "2024-05-06T07:08:09.12Z", "[1,2]"]);
+    // Propeller fails on unions (optional inputs) and on names it does not have.
+    expect(() => renderInputPlaceholders(["{{$inputs.o}}"], lits)).toThrow(
+      expect.objectContaining({ code: "CONTAINER_PLACEHOLDER_TYPE" }),
+    );
+    expect(() => renderInputPlaceholders(["{{.inputs.nope}}"], lits)).toThrow(
+      expect.objectContaining({ code: "CONTAINER_INPUT_MISSING" }),
+    );
   });
 });
 

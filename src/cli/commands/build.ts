@@ -24,7 +24,9 @@ import type { RunExtension } from "./run.js";
 export function register(program: Command): void {
   program
     .command("build")
-    .description("Build the images a project needs: its default image and the images its modules declare.")
+    .description(
+      "Build the images a project needs: its default image, the images its modules declare, and the SDK's own image when a pre-built task type (SQLite3Task, ...) runs in it.",
+    )
     .argument("<files...>", "modules that define the tasks (and their imageSpec()s)")
     .option("--engine <engine>", "podman or docker (default: detected; or $TSFLYTE_CONTAINER_ENGINE)")
     .option(
@@ -40,6 +42,8 @@ export function register(program: Command): void {
     )
     .option("--no-default-image", "build only the images declared with imageSpec()")
     .option("--no-specs", "build only the default image")
+    .option("--sdk-image", "always build the SDK's image (pre-built task types run in it)")
+    .option("--no-sdk-image", "never build the SDK's image (default: when a task of the modules uses it)")
     .option("--no-dependencies", "leave the project's npm dependencies out of the default image")
     .option("--force", "build even when an image with the same content tag exists")
     .option("--json", "print the images as JSON")
@@ -55,6 +59,7 @@ export function register(program: Command): void {
         sourceRoot: flags.sourceRoot,
         defaultImage: flags.defaultImage,
         specs: flags.specs,
+        sdkImage: flags.sdkImage,
         dependencies: flags.dependencies,
         force: flags.force === true,
         log: quiet ? undefined : (line) => void process.stderr.write(`${line}\n`),
@@ -82,6 +87,7 @@ interface BuildFlags {
   sourceRoot?: string;
   defaultImage?: boolean;
   specs?: boolean;
+  sdkImage?: boolean;
   dependencies?: boolean;
   force?: boolean;
   json?: boolean;

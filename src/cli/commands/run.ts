@@ -40,16 +40,12 @@ function defaultsOf(entity: Entity): Record<string, unknown> {
 /** Builds the per-entity command with one option per input. */
 function entityCommand(file: string, name: string, entity: Entity): Command {
   const defaults = defaultsOf(entity);
-  const cmd = new Command(`tsflyte run ${file} ${name}`)
-    .description(`Run ${entity.kind} ${entity.name} locally.`)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .option("--json", "print outputs as JSON (for machines)")
-    .option("--no-cache", "ignore the local cache")
-    .option("--concurrency <n>", "at most this many tasks at once", "16")
-    .option("--raw-data-prefix <path>", "where files and dataframes are written")
-    .option("-q, --quiet", "no progress output");
-  for (const ext of extensions) ext.options(cmd);
+  const cmd = runOptions(
+    new Command(`tsflyte run ${file} ${name}`)
+      .description(`Run ${entity.kind} ${entity.name} locally.`)
+      .exitOverride()
+      .configureOutput({ writeErr: (s) => process.stderr.write(s) }),
+  );
   for (const [k, type] of Object.entries(entity.inputs)) {
     const isBool = type.name === "bool";
     const flags = isBool ? `--${k} [${type.name}]` : `--${k} <${type.name}>`;
@@ -68,6 +64,41 @@ function entityCommand(file: string, name: string, entity: Entity): Command {
     }`,
   );
   return cmd;
+}
+
+/** Adds the options of `run` itself (not the entity's inputs): the base ones and the extensions'. */
+function runOptions(cmd: Command): Command {
+  cmd
+    .option("--json", "print outputs as JSON (for machines)")
+    .option("--no-cache", "ignore the local cache")
+    .option("--concurrency <n>", "at most this many tasks at once", "16")
+    .option("--raw-data-prefix <path>", "where files and dataframes are written")
+    .option("-q, --quiet", "no progress output");
+  for (const ext of extensions) ext.options(cmd);
+  return cmd;
+}
+
+/**
+ * Moves `run`'s own options written before the file (`run --containers wf.ts wf`) after the
+ * entity, where the entity's command parses them: returns `[file, entity, ...options, ...rest]`.
+ */
+export function hoistRunOptions(args: readonly string[]): string[] {
+  const probe = runOptions(new Command());
+  const leading: string[] = [];
+  let i = 0;
+  while (i < args.length && args[i]!.startsWith("-") && args[i] !== "--help" && args[i] !== "-h") {
+    const arg = args[i]!;
+    const flag = arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
+    const option = probe.options.find((o) => o.long === flag || o.short === flag);
+    leading.push(arg);
+    i++;
+    if (option?.required && !arg.includes("=") && i < args.length) leading.push(args[i++]!);
+  }
+  if (leading.length === 0) return [...args];
+  const [file, entity, ...rest] = args.slice(i);
+  if (file === undefined) return [...leading];
+  if (entity === undefined || entity.startsWith("-")) return [file, ...(entity ? [entity] : []), ...rest];
+  return [file, entity, ...leading, ...rest];
 }
 
 /** Parses the entity's inputs from the parsed options. */
@@ -121,8 +152,10 @@ export function register(program: Command): void {
     .allowUnknownOption()
     .helpOption(false)
     .action(
-      async (file: string, name: string | undefined, _rest: string[], _o: unknown, command: Command) => {
-        const argv = command.args;
+      async (_file: string, _name: string | undefined, _rest: string[], _o: unknown, command: Command) => {
+        const argv = hoistRunOptions(command.args);
+        const file = argv[0] ?? _file;
+        const name = argv[1];
         if (file === "--help" || file === "-h") {
           process.stdout.write(command.helpInformation());
           return;
@@ -138,7 +171,7 @@ export function register(program: Command): void {
         }
         const entity = findEntity(mod, name);
         const cmd = entityCommand(file, name, entity);
-        const rest = argv.slice(argv.indexOf(name) + 1);
+        const rest = argv.slice(2);
         cmd.parse(rest, { from: "user" });
         const opts = cmd.opts() as Record<string, unknown>;
         const values = inputValues(entity, opts, defaultsOf(entity));

@@ -6,7 +6,12 @@
  * - the project's default image: a base with Node.js, the SDK, the user's compiled modules and
  *   production dependencies at the working directory `/root`, `--env` variables;
  * - every image declared with `imageSpec()` in the modules: its base, system and npm packages,
- *   the SDK, its files and env (no user code: it is mounted locally and fast-registered remotely).
+ *   the SDK, its files and env (no user code: it is mounted locally and fast-registered remotely);
+ * - the SDK's own image (`sdkDefaultImage()`, `ghcr.io/flytekit-ts/runtime:node<major>-<version>`)
+ *   when a task of the modules runs in it, as pre-built task types (`SQLite3Task`,
+ *   `HttpRequestTask`) do by default: the base and the SDK (its executors and their dependencies,
+ *   node-sqlite3-wasm among them). Its tag is the SDK's version, not a content hash, so the
+ *   content hash is a label and a stale image under that tag is built again.
  *
  * The base comes from configuration: `--base`, `$TSFLYTE_BASE_IMAGE`, or the spec's `base`.
  */
@@ -15,9 +20,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import type { Entity } from "../../core/entity.js";
 import { BaseTask } from "../../core/task.js";
 import { FlyteUsageError } from "../../errors.js";
 import { referenceProblem } from "../../images/image.js";
+import { sdkDefaultImage, sdkVersion } from "../../images/image-config.js";
 import {
   BASE_IMAGE_ENV_VAR,
   DEFAULT_BASE_IMAGE,
@@ -27,6 +34,7 @@ import {
   sdkDigest,
 } from "../../images/image-spec.js";
 import { loadEntities } from "../../serialize/modules.js";
+import { collectRegistrables } from "../../serialize/registrable.js";
 import { type ContainerEngine, detectEngine, FlyteContainerError } from "./engine.js";
 import { linkTree, type Stage, stageApp, stageSdk } from "./stage.js";
 
@@ -48,6 +56,11 @@ export interface BuildOptions {
   defaultImage?: boolean | undefined;
   /** Build the image specs the modules declare (default true). */
   specs?: boolean | undefined;
+  /**
+   * Build the SDK's image (`sdkDefaultImage()`): true always, false never; by default when a task
+   * of the modules runs in it and `specs` is not false.
+   */
+  sdkImage?: boolean | undefined;
   /** Add the project's production dependencies to the default image (default true). */
   dependencies?: boolean | undefined;
   /** Build even when an image with the same tag exists. */
@@ -62,9 +75,9 @@ export interface BuildOptions {
 
 /** One image `tsflyte build` made or found. */
 export interface BuiltImage {
-  /** `default` for the project image, else the spec's name. */
+  /** `default` for the project image, `sdk` for the SDK's image, else the spec's name. */
   name: string;
-  kind: "default" | "spec";
+  kind: "default" | "spec" | "sdk";
   /** `<registry>/<name>:<tag>`. */
   reference: string;
   /** False when it existed already. */
@@ -188,6 +201,8 @@ export async function buildImages(
     ];
     out.push(await buildOne(engine, "default", "default", reference, lines, contextDir, options));
   }
+  const wantSdk = options.sdkImage ?? (options.specs !== false && runsInSdkImage(entities));
+  if (wantSdk) out.push(await buildSdkImage(engine, sdk, baseImage(options.base), contextDir, options));
   if (options.specs !== false) {
     for (const spec of specs) {
       const files = await stageFiles(spec, contextDir);
@@ -205,6 +220,49 @@ export async function buildImages(
     }
   }
   return out;
+}
+
+/** Whether a task of the entities (or of the workflows they hold) names the SDK's image. */
+export function runsInSdkImage(entities: Iterable<Entity>): boolean {
+  const sdkImage = sdkDefaultImage();
+  return collectRegistrables(entities, { defaultLaunchPlans: false }).some(
+    (r) =>
+      (r.kind === "task" && r.task.settings.containerImage === sdkImage) ||
+      (r.kind === "mapTask" && r.map.task.settings.containerImage === sdkImage),
+  );
+}
+
+/** The Containerfile lines of the SDK's image: the base and the SDK, nothing of the project. */
+export function sdkImageLines(base: string, sdk: Stage, hash: string): string[] {
+  return [
+    `FROM ${base}`,
+    `COPY ${sdk.name}/ /`,
+    "WORKDIR /root",
+    `LABEL ${CONTENT_HASH_LABEL}=${hash} org.flytekit-ts.kind=sdk org.flytekit-ts.sdk=${sdkDigest().slice(0, 16)} org.flytekit-ts.sdk-version=${sdkVersion()}`,
+  ];
+}
+
+/** The label holding an image's content hash. */
+export const CONTENT_HASH_LABEL = "org.flytekit-ts.content-hash";
+
+/**
+ * Builds the SDK's image under `sdkDefaultImage()`. The tag names the SDK's version, so whether
+ * it is up to date is decided by its content-hash label (the base and the staged SDK).
+ */
+async function buildSdkImage(
+  engine: ContainerEngine,
+  sdk: Stage,
+  base: string,
+  contextDir: string,
+  options: BuildOptions,
+): Promise<BuiltImage> {
+  const hash = createHash("sha256")
+    .update(JSON.stringify({ recipe: IMAGE_RECIPE_VERSION, kind: "sdk", base, sdk: sdk.digest }))
+    .digest("hex")
+    .slice(0, 20);
+  const reference = sdkDefaultImage();
+  const lines = sdkImageLines(base, sdk, hash);
+  return buildOne(engine, "sdk", "sdk", reference, lines, contextDir, options, hash);
 }
 
 function usedBy(entities: readonly unknown[], spec: ImageSpec): boolean {
@@ -260,19 +318,39 @@ async function stageFiles(spec: ImageSpec, contextDir: string): Promise<Stage | 
   return { name, dir, digest: spec.tag };
 }
 
+/**
+ * Builds one image unless it exists; with `contentHash` (a tag that does not change with the
+ * content), unless it exists with that hash in its label. A replaced image is removed when no
+ * container uses it.
+ */
 async function buildOne(
   engine: ContainerEngine,
   name: string,
-  kind: "default" | "spec",
+  kind: BuiltImage["kind"],
   reference: string,
   lines: readonly string[],
   contextDir: string,
   options: BuildOptions,
+  contentHash?: string,
 ): Promise<BuiltImage> {
   const log = options.log ?? (() => {});
-  if (!options.force && (await engine.imageExists(reference))) {
-    log(`○ ${reference} is up to date`);
-    return { name, kind, reference, built: false, ms: 0 };
+  let replaced: string | undefined;
+  if (contentHash === undefined) {
+    if (!options.force && (await engine.imageExists(reference))) {
+      log(`○ ${reference} is up to date`);
+      return { name, kind, reference, built: false, ms: 0 };
+    }
+  } else {
+    engine.forget(reference);
+    const info = await engine.inspectImage(reference);
+    if (!options.force && info?.labels[CONTENT_HASH_LABEL] === contentHash) {
+      log(`○ ${reference} is up to date`);
+      return { name, kind, reference, built: false, ms: 0 };
+    }
+    if (info) {
+      replaced = info.id;
+      log(`${reference} holds other content (${info.labels[CONTENT_HASH_LABEL] ?? "no content hash"})`);
+    }
   }
   log(`building ${reference}`);
   const t0 = performance.now();
@@ -303,6 +381,9 @@ async function buildOne(
     );
   }
   engine.forget(reference);
+  // The tag moved to the new image; the old one goes unless a container still uses it.
+  if (replaced && (await engine.inspectImage(reference))?.id !== replaced)
+    await engine.exec(["rmi", replaced]).catch(() => undefined);
   const ms = performance.now() - t0;
   log(`✓ ${reference} built in ${(ms / 1000).toFixed(1)} s`);
   return { name, kind, reference, built: true, ms };

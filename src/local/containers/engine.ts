@@ -42,6 +42,8 @@ export interface RunCommandOptions {
   maxOutput?: number;
   /** Working directory of the program. */
   cwd?: string;
+  /** The program's environment (default this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs a program and collects its output; never throws for a non-zero exit (only when it cannot start). */
@@ -55,6 +57,7 @@ export function runCommand(
     const child = spawn(bin, args, {
       stdio: ["ignore", "pipe", "pipe"],
       ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.env ? { env: options.env } : {}),
     });
     let stdout = "";
     let stderr = "";

@@ -30,6 +30,7 @@ import {
   copilotOutputs,
   type MetadataFormat,
 } from "../../plugins/copilot.js";
+import { templateLocalFiles } from "../../plugins/local-files.js";
 import type { LaunchPlan } from "../../proto/gen/flyteidl/admin/launch_plan_pb.js";
 import type { DynamicJobSpec } from "../../proto/gen/flyteidl/core/dynamic_job_pb.js";
 import type { Binding, BindingData } from "../../proto/gen/flyteidl/core/literals_pb.js";
@@ -564,7 +565,7 @@ export class ContainerExecution {
             nodeId: path || "n0",
             execution: { project: "local", domain: "development", name: this.name },
             codeDir,
-            mounts: this.#mounts(inputs),
+            mounts: this.#mounts(inputs, templateLocalFiles(template, entity)),
             env: o.env ?? {},
             copilot,
             timeoutMs,
@@ -603,12 +604,15 @@ export class ContainerExecution {
     return this.#runGraph(entity, spec.nodes, spec.outputs, literalMap({}), path, catalog);
   }
 
-  /** The data folder (read-write), and read-only mounts for local files the inputs name outside it. */
-  #mounts(inputs: LiteralMap): Mount[] {
+  /**
+   * The data folder (read-write), and read-only mounts for local files outside it that the
+   * inputs name or the template reads by itself (`templateLocalFiles`, e.g. a SQLite database).
+   */
+  #mounts(inputs: LiteralMap, templateFiles: readonly string[] = []): Mount[] {
     const rw = [this.root];
     if (!within(this.rawDataPrefix, this.root)) rw.push(this.rawDataPrefix);
     const mounts: Mount[] = rw.map((source) => ({ source }));
-    const extra = new Set<string>();
+    const extra = new Set<string>(templateFiles.map((p) => resolve(p)));
     for (const lit of Object.values(inputs.literals)) collectLocalPaths(lit, extra);
     for (const p of extra) {
       if (rw.some((r) => within(p, r)) || !existsSync(p)) continue;

@@ -2,7 +2,15 @@
  * Containers: `tsflyte build` (images tagged by content) and container-mode local runs (every
  * node in its own image, exactly as its serialized template says).
  */
-export { type BuildOptions, type BuiltImage, baseImage, buildImages, defaultBuildCacheDir } from "./build.js";
+export {
+  type BuildOptions,
+  type BuiltImage,
+  baseImage,
+  buildImages,
+  CONTENT_HASH_LABEL,
+  defaultBuildCacheDir,
+  runsInSdkImage,
+} from "./build.js";
 export {
   type CommandResult,
   ContainerEngine,
@@ -19,6 +27,7 @@ export {
   containerSettings,
   runInContainers,
 } from "./executor.js";
+export { findProgram, type HostRunOptions, runTemplateOnHost, templateProgram } from "./host-run.js";
 export {
   type MeasureOptions,
   measureContainerOverhead,
@@ -33,13 +42,15 @@ export {
   taskTemplateFromFile,
   taskTemplatesFromPackage,
 } from "./python-task.js";
-export { literalText, substitute, substituteAll, type TemplateVars } from "./substitutions.js";
+export { substitute, substituteAll, type TemplateVars } from "./substitutions.js";
 export {
   type AttemptResult,
   type AttemptSpec,
   type CopilotIO,
   containerRunArgs,
   fromErrorDocument,
+  imageMissing,
   type Mount,
   runAttempt,
+  splitErrorDocumentText,
 } from "./task-container.js";

@@ -3,7 +3,8 @@
  * serialized (e.g. a flytekit task from `pyflyte package`), with the TypeScript types of its
  * inputs and outputs so that workflows wire it like any task. In container mode it runs exactly
  * that template (its image, `pyflyte-execute ...` args, env, resources), with its source folder
- * mounted at the image's working directory.
+ * mounted at the image's working directory. In-process runs run that command on this machine
+ * (see host-run.ts), when its program is installed here.
  *
  * ```ts
  * const [template] = await taskTemplatesFromPackage("py/flyte-package.tgz", "stats.summarize");
@@ -18,7 +19,8 @@ import { create, fromBinary, type JsonObject } from "@bufbuild/protobuf";
 import { type Bindings, brandClass, type CallResult, makeCallable } from "../../core/entity.js";
 import type { CallOptions } from "../../core/node.js";
 import { BaseTask } from "../../core/task.js";
-import { FlyteDefinitionError, FlyteExecutionError } from "../../errors.js";
+import { FlyteDefinitionError } from "../../errors.js";
+import type { ExecutorContext } from "../../plugins/shim-executor.js";
 import { TaskSpecSchema } from "../../proto/gen/flyteidl/admin/task_pb.js";
 import {
   type Container,
@@ -30,6 +32,7 @@ import type { SerializationSettingsLike } from "../../serialize/serialization-co
 import { explainMismatch } from "../../types/compatibility.js";
 import { type Schema, variableMap } from "../../types/literal-map.js";
 import type { LiteralMap } from "../../types/literals.js";
+import { runTemplateOnHost } from "./host-run.js";
 
 /** Options of {@link foreignTask}. */
 export interface ForeignTaskOptions<I extends Schema, O extends Schema> {
@@ -101,13 +104,13 @@ export class ForeignTask<I extends Schema = Schema, O extends Schema = Schema> e
     return this.template.taskTypeVersion;
   }
 
-  /** Cannot run in this process: its code is another SDK's. */
-  async executeLiterals(_inputs: LiteralMap): Promise<LiteralMap> {
-    throw new FlyteExecutionError(
-      "FOREIGN_TASK_IN_PROCESS",
-      `this ${this.taskType} task runs only in its own image`,
-      { entity: this.name, fix: "run the workflow with `tsflyte run --containers` (or runInContainers())" },
-    );
+  /**
+   * In-process runs: the template's command runs on this machine (its SDK installed here, e.g.
+   * `pyflyte-execute` on PATH) in `sourceDir`; without it, `FOREIGN_TASK_IN_PROCESS` says to
+   * install it or to run in containers.
+   */
+  executeLiterals(inputs: LiteralMap, ctx: ExecutorContext): Promise<LiteralMap> {
+    return runTemplateOnHost(this.template, inputs, ctx, { cwd: this.sourceDir });
   }
 }
 brandClass(ForeignTask, "ForeignTask");

@@ -16,6 +16,7 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import { FlyteExecutionError } from "../../errors.js";
+import { sdkDefaultImage } from "../../images/image-config.js";
 import { type DynamicJobSpec, DynamicJobSpecSchema } from "../../proto/gen/flyteidl/core/dynamic_job_pb.js";
 import { ContainerError_Kind, ErrorDocumentSchema } from "../../proto/gen/flyteidl/core/errors_pb.js";
 import { ExecutionError_ErrorKind } from "../../proto/gen/flyteidl/core/execution_pb.js";
@@ -119,6 +120,7 @@ export function containerRunArgs(
     perRetryUniqueKey: `${spec.execution.name}-${spec.nodeId.replace(/[^A-Za-z0-9-]/g, "-")}-${spec.attempt}`,
     namespace: `${spec.execution.project}-${spec.execution.domain}`,
     inputs: spec.inputs.literals,
+    entity: template.id?.name || "task",
   };
   const args = ["run", "--rm", "--name", containerName, "--network", "none", "--pull", "never"];
   for (const m of spec.mounts)
@@ -234,6 +236,12 @@ export async function runAttempt(engine: ContainerEngine, spec: AttemptSpec): Pr
   const info = await engine.inspectImage(image);
   if (!info) throw imageMissing(image, entity, engine);
   const paths = attemptPaths(spec.dir);
+  const name =
+    `tsflyte-${spec.execution.name}-${spec.nodeId}-${spec.attempt}-${randomBytes(3).toString("hex")}`
+      .replace(/[^A-Za-z0-9_.-]/g, "-")
+      .slice(0, 120);
+  // Propeller renders the command line before it starts anything: a bad placeholder fails here.
+  const args = containerRunArgs(spec, info.workdir, name, paths);
   await rm(spec.dir, { recursive: true, force: true });
   await mkdir(paths.outputs, { recursive: true });
   await mkdir(spec.rawOutputDataPrefix, { recursive: true });
@@ -244,11 +252,6 @@ export async function runAttempt(engine: ContainerEngine, spec: AttemptSpec): Pr
     await mkdir(paths.copilotOut, { recursive: true });
     await spec.copilot.writeInputs(spec.inputs, paths.copilotIn);
   }
-  const name =
-    `tsflyte-${spec.execution.name}-${spec.nodeId}-${spec.attempt}-${randomBytes(3).toString("hex")}`
-      .replace(/[^A-Za-z0-9_.-]/g, "-")
-      .slice(0, 120);
-  const args = containerRunArgs(spec, info.workdir, name, paths);
   let timedOut = false;
   const timer =
     spec.timeoutMs === undefined
@@ -305,8 +308,22 @@ export async function runAttempt(engine: ContainerEngine, spec: AttemptSpec): Pr
   }
 }
 
-/** The error for an image the engine does not have. */
+/**
+ * The error for an image the engine does not have: `SDK_IMAGE_MISSING` for the SDK's own image
+ * (which `tsflyte build` makes from the modules whose tasks use it), else `IMAGE_MISSING`.
+ */
 export function imageMissing(image: string, entity: string, engine: ContainerEngine): FlyteContainerError {
+  if (image === sdkDefaultImage()) {
+    return new FlyteContainerError(
+      "SDK_IMAGE_MISSING",
+      `the SDK's pre-built image ${image} (where pre-built task types such as SQLite3Task run by default, and every task when no default --image is given) is not available to ${engine.name}`,
+      {
+        entity,
+        origin: "USER",
+        fix: `build it with \`tsflyte build <the module that defines ${entity}>\` (add --base <image with node> on a machine without a registry), pull it with \`${engine.name} pull ${image}\`, or give the task another image (containerImage)`,
+      },
+    );
+  }
   return new FlyteContainerError(
     "IMAGE_MISSING",
     `image ${image || "(none)"} is not available to ${engine.name}`,
@@ -346,16 +363,55 @@ function exitError(
   );
 }
 
-/** An error document from a container as a `FlyteExecutionError` with its code, message and origin. */
+/** The parts of an error document's message: both SDKs write `Trace:\n\n<trace>\n\nMessage:\n\n<message>`. */
+export function splitErrorDocumentText(text: string): { message: string; trace: string } {
+  const m = /^\s*Trace:\s*\n([\s\S]*?)\n\s*Message:\s*\n([\s\S]*)$/.exec(text);
+  if (!m) return { message: text.trim(), trace: "" };
+  return { message: dedent(m[2]!).trim(), trace: dedent(m[1]!).trim() };
+}
+
+function dedent(text: string): string {
+  const lines = text.split("\n");
+  const pad = Math.min(...lines.filter((l) => l.trim()).map((l) => /^ */.exec(l)![0].length));
+  return Number.isFinite(pad) ? lines.map((l) => l.slice(pad)).join("\n") : text;
+}
+
+function indent(text: string, pad: string): string {
+  return text
+    .split("\n")
+    .map((l) => (l.trim() ? pad + l : l))
+    .join("\n");
+}
+
+/** A code an SDK chose for a known failure (`USER:SQLITE_DB_NOT_FOUND`), not an uncaught exception's. */
+function isStableCode(code: string): boolean {
+  return /^(USER|SYSTEM):[A-Z][A-Z0-9_]*$/.test(code) && !/:(USER_ERROR|UNKNOWN)$/.test(code);
+}
+
+/**
+ * An error document from a container as a `FlyteExecutionError` with its code (`USER:SQLITE_DB_NOT_FOUND`,
+ * `USER:USER_ERROR`, `USER:RuntimeError`, ...), message and origin, recoverable when the document
+ * says so. The message is the document's `Message:` part; the trace follows it for uncaught
+ * exceptions (a task's own error, a Python exception), and is always in the error's `stack`.
+ */
 export function fromErrorDocument(bytes: Uint8Array, entity: string, image: string): FlyteExecutionError {
   const doc = fromBinary(ErrorDocumentSchema, bytes);
   const e = doc.error;
   const origin = e?.origin === ExecutionError_ErrorKind.SYSTEM ? "SYSTEM" : "USER";
-  const err = new FlyteExecutionError(e?.code || `${origin}:Unknown`, e?.message ?? "(no message)", {
+  const code = e?.code || `${origin}:Unknown`;
+  const parts = splitErrorDocumentText(e?.message ?? "");
+  // The document usually starts with the entity, which the error names already.
+  let message = parts.message.startsWith(`${entity}: `)
+    ? parts.message.slice(entity.length + 2)
+    : parts.message;
+  const trace = parts.trace ? `\n  trace:\n${indent(parts.trace, "    ")}` : "";
+  if (!isStableCode(code)) message += trace;
+  const err = new FlyteExecutionError(code, message || "(no message)", {
     entity: `${entity} [${image}]`,
     origin,
     recoverable: e?.kind === ContainerError_Kind.RECOVERABLE,
   });
+  if (trace) err.stack = `${err.name}: ${err.message}${isStableCode(code) ? trace : ""}`;
   return err;
 }
 

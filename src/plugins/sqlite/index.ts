@@ -15,4 +15,5 @@ export {
   type SQLite3Config,
   SQLite3Task,
   type SQLite3TaskOptions,
+  sqliteLocalFiles,
 } from "./task.js";

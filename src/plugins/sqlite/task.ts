@@ -14,10 +14,13 @@
  * });
  * ```
  */
+import { isAbsolute } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { JsonObject } from "@bufbuild/protobuf";
 import { brandClass } from "../../core/entity.js";
 import type { TaskSettings } from "../../core/task.js";
 import { describeValue, FlyteDefinitionError } from "../../errors.js";
+import type { TaskTemplate } from "../../proto/gen/flyteidl/core/tasks_pb.js";
 import { EnumType } from "../../types/enums.js";
 import type { FlyteType } from "../../types/flyte-type.js";
 import type { Schema } from "../../types/literal-map.js";
@@ -41,6 +44,23 @@ export const SQLITE_TASK_TYPE = "sqlite";
 
 /** Where the runtime finds the executor of SQLite3Task. */
 export const SQLITE_EXECUTOR_LOCATION = "flytekit-ts/plugins/sqlite:SQLite3TaskExecutor";
+
+/**
+ * The local file a SQLite task's template reads: its `custom.uri` when that is an absolute path
+ * or a `file://` URI (relative paths, `http(s)://` and `s3://` are not local files of the host).
+ */
+export function sqliteLocalFiles(template: TaskTemplate): string[] {
+  const uri = template.custom?.uri;
+  if (typeof uri !== "string") return [];
+  if (uri.startsWith("file://")) {
+    try {
+      return [fileURLToPath(uri)];
+    } catch {
+      return [];
+    }
+  }
+  return isAbsolute(uri) && !uri.includes("://") ? [uri] : [];
+}
 
 /** Where the database comes from. */
 export interface SQLite3Config {
@@ -137,6 +157,11 @@ export class SQLite3Task<
     });
     this.queryTemplate = query.template;
     this.config = Object.freeze({ uri: config.uri, compressed: config.compressed ?? false });
+  }
+
+  /** The database, when `config.uri` is an absolute path or a `file://` URI (container mode mounts it). */
+  override localFiles(template: TaskTemplate): string[] {
+    return sqliteLocalFiles(template);
   }
 
   /** flytekit's custom: `{query_template, uri, compressed}`. */
