@@ -1,5 +1,6 @@
 /**
- * Literal conversion of a list of integers (`t.list(t.int())`), both ways, timed separately.
+ * Conversion of a list of integers (`t.list(t.int())`) to LiteralMap bytes and back
+ * (`toLiteralMapBytes` / `fromLiteralMapBytes`), each way timed separately.
  *
  *   node --import tsx/esm bench/ts/literals-ints.ts --n 1000000
  */

@@ -1,32 +1,20 @@
 /** Lists and maps with string keys. */
 import { describeValue } from "../errors.js";
 import {
+  atPath,
   FlyteType,
   type FlyteType as FT,
   literalKind,
+  prefixPath,
   registerTransformer,
   type TypeContext,
   typeError,
 } from "./flyte-type.js";
 import { collectionLiteral, collectionType, type Literal, mapLiteral, mapValueType } from "./literals.js";
+import type { LiteralCodec } from "./wire.js";
+import { ListCodec, MapCodec } from "./wire-codecs.js";
 
-/** Prefixes the path of a nested conversion error (`[3]`, `.key`) and rethrows. */
-export function atPath<R>(segment: string, fn: () => R): R {
-  try {
-    return fn();
-  } catch (err) {
-    throw prefixPath(err, segment);
-  }
-}
-
-/** Adds `segment` in front of the error's value path. */
-export function prefixPath(err: unknown, segment: string): unknown {
-  if (err && typeof err === "object" && "code" in err) {
-    const e = err as unknown as { path?: string };
-    e.path = segment + (e.path ?? "");
-  }
-  return err;
-}
+export { atPath, prefixPath };
 
 /** A list of values of one type. */
 export class ListType<T> extends FlyteType<T[]> {
@@ -40,7 +28,8 @@ export class ListType<T> extends FlyteType<T[]> {
   protected makeLiteralType() {
     return collectionType(this.element.literalType);
   }
-  toLiteral(value: T[], ctx: TypeContext): Literal | Promise<Literal> {
+  /** Throws the error `toLiteral` throws for a value that is not an array. */
+  readonly checkArray = (value: unknown): void => {
     if (!Array.isArray(value)) {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -49,6 +38,18 @@ export class ListType<T> extends FlyteType<T[]> {
         `pass an array of ${this.element.name}`,
       );
     }
+  };
+  #wire: ListCodec<T> | null | undefined;
+  /** A codec when the element type has one (lists of primitives, nested lists and maps of them). */
+  override get wire(): LiteralCodec<T[]> | undefined {
+    if (this.#wire === undefined) {
+      const el = this.element.wire;
+      this.#wire = el ? new ListCodec(el, this.checkArray) : null;
+    }
+    return this.#wire ?? undefined;
+  }
+  toLiteral(value: T[], ctx: TypeContext): Literal | Promise<Literal> {
+    this.checkArray(value);
     const el = this.element;
     if (!el.io) {
       const out = new Array<Literal>(value.length);
@@ -121,7 +122,8 @@ export class MapType<T> extends FlyteType<Record<string, T>> {
   protected makeLiteralType() {
     return mapValueType(this.value.literalType);
   }
-  toLiteral(value: Record<string, T>, ctx: TypeContext): Literal | Promise<Literal> {
+  /** Throws the error `toLiteral` throws for a value that is not an object. */
+  readonly checkObject = (value: unknown): void => {
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -130,6 +132,18 @@ export class MapType<T> extends FlyteType<Record<string, T>> {
         `pass an object whose values are ${this.value.name}`,
       );
     }
+  };
+  #wire: MapCodec<T> | null | undefined;
+  /** A codec when the value type has one. */
+  override get wire(): LiteralCodec<Record<string, T>> | undefined {
+    if (this.#wire === undefined) {
+      const v = this.value.wire;
+      this.#wire = v ? new MapCodec(v, this.checkObject) : null;
+    }
+    return this.#wire ?? undefined;
+  }
+  toLiteral(value: Record<string, T>, ctx: TypeContext): Literal | Promise<Literal> {
+    this.checkObject(value);
     const entries = Object.entries(value);
     if (!this.value.io) {
       const out: Record<string, Literal> = {};

@@ -6,6 +6,7 @@
  */
 import { describeValue, FlyteTypeError } from "../errors.js";
 import type { Literal, LiteralType } from "./literals.js";
+import type { LiteralCodec } from "./wire.js";
 
 /** What conversions need besides the value: where large data goes, and a scratch folder. */
 export interface TypeContext {
@@ -46,6 +47,16 @@ export abstract class FlyteType<T> {
   /** Literal -> TS value. Synchronous unless `io`. */
   abstract fromLiteral(literal: Literal, ctx: TypeContext): T | Promise<T>;
 
+  /**
+   * The type's direct protobuf codec of Literals (see `wire.ts`), used by `toLiteralMapBytes`
+   * and `fromLiteralMapBytes`; undefined (the default) when values take the `toLiteral` /
+   * `fromLiteral` path. Types that return one must write the bytes `toBinary` writes for
+   * `toLiteral`'s Literal, and throw the same errors.
+   */
+  get wire(): LiteralCodec<T> | undefined {
+    return undefined;
+  }
+
   /** JSON (already parsed) -> TS value, validated. Used for CLI inputs and defaults. */
   abstract fromJson(json: unknown): T;
 
@@ -73,6 +84,24 @@ export abstract class FlyteType<T> {
 export function typeError(code: string, message: string, value: unknown, fix: string): FlyteTypeError {
   const err = new FlyteTypeError(code, message, { fix });
   (err as { value?: unknown }).value = value;
+  return err;
+}
+
+/** Prefixes the path of a nested conversion error (`[3]`, `.key`) and rethrows. */
+export function atPath<R>(segment: string, fn: () => R): R {
+  try {
+    return fn();
+  } catch (err) {
+    throw prefixPath(err, segment);
+  }
+}
+
+/** Adds `segment` in front of the error's value path. */
+export function prefixPath(err: unknown, segment: string): unknown {
+  if (err && typeof err === "object" && "code" in err) {
+    const e = err as unknown as { path?: string };
+    e.path = segment + (e.path ?? "");
+  }
   return err;
 }
 

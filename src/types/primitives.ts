@@ -28,6 +28,8 @@ import {
   simpleType,
   stringLiteral,
 } from "./literals.js";
+import type { LiteralCodec } from "./wire.js";
+import { BigIntCodec, BoolCodec, FloatCodec, IntCodec, StringCodec } from "./wire-codecs.js";
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -38,7 +40,8 @@ export class IntType extends FlyteType<number> {
   protected makeLiteralType() {
     return simpleType(SimpleType.INTEGER);
   }
-  toLiteral(value: number): Literal {
+  /** Returns `value` if it is a safe integer; throws the error `toLiteral` throws otherwise. */
+  validate(value: unknown): number {
     if (!Number.isSafeInteger(value)) {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -47,7 +50,16 @@ export class IntType extends FlyteType<number> {
         "pass a whole number between -(2^53-1) and 2^53-1, or declare the type as t.bigint() for the full int64 range",
       );
     }
-    return intLiteral(BigInt(value));
+    return value as number;
+  }
+  #wire: IntCodec | undefined;
+  /** Writes and reads `Primitive.integer` directly. */
+  override get wire(): LiteralCodec<number> {
+    this.#wire ??= new IntCodec(this);
+    return this.#wire;
+  }
+  toLiteral(value: number): Literal {
+    return intLiteral(BigInt(this.validate(value)));
   }
   fromLiteral(literal: Literal): number {
     const v = expectPrimitive(literal, "integer", "int") as bigint;
@@ -97,7 +109,8 @@ export class BigIntType extends FlyteType<bigint> {
   protected makeLiteralType() {
     return simpleType(SimpleType.INTEGER);
   }
-  toLiteral(value: bigint): Literal {
+  /** Returns `value` if it is an int64 bigint; throws the error `toLiteral` throws otherwise. */
+  validate(value: unknown): bigint {
     if (typeof value !== "bigint" || value < INT64_MIN || value > INT64_MAX) {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -106,7 +119,16 @@ export class BigIntType extends FlyteType<bigint> {
         "pass a bigint within the int64 range, e.g. 42n",
       );
     }
-    return intLiteral(value);
+    return value;
+  }
+  #wire: BigIntCodec | undefined;
+  /** Writes and reads `Primitive.integer` directly. */
+  override get wire(): LiteralCodec<bigint> {
+    this.#wire ??= new BigIntCodec(this);
+    return this.#wire;
+  }
+  toLiteral(value: bigint): Literal {
+    return intLiteral(this.validate(value));
   }
   fromLiteral(literal: Literal): bigint {
     return expectPrimitive(literal, "integer", "int") as bigint;
@@ -141,7 +163,8 @@ export class FloatType extends FlyteType<number> {
   protected makeLiteralType() {
     return simpleType(SimpleType.FLOAT);
   }
-  toLiteral(value: number): Literal {
+  /** Returns `value` if it is a number (NaN and infinities included); throws otherwise. */
+  validate(value: unknown): number {
     if (typeof value !== "number") {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -150,7 +173,16 @@ export class FloatType extends FlyteType<number> {
         "pass a number",
       );
     }
-    return floatLiteral(value);
+    return value;
+  }
+  #wire: FloatCodec | undefined;
+  /** Writes and reads `Primitive.float_value` directly. */
+  override get wire(): LiteralCodec<number> {
+    this.#wire ??= new FloatCodec(this);
+    return this.#wire;
+  }
+  toLiteral(value: number): Literal {
+    return floatLiteral(this.validate(value));
   }
   fromLiteral(literal: Literal): number {
     // flytekit accepts an INTEGER literal where a float is expected; so do we.
@@ -189,7 +221,8 @@ export class StringType extends FlyteType<string> {
   protected makeLiteralType() {
     return simpleType(SimpleType.STRING);
   }
-  toLiteral(value: string): Literal {
+  /** Returns `value` if it is a string; throws the error `toLiteral` throws otherwise. */
+  validate(value: unknown): string {
     if (typeof value !== "string") {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -198,7 +231,16 @@ export class StringType extends FlyteType<string> {
         "pass a string",
       );
     }
-    return stringLiteral(value);
+    return value;
+  }
+  #wire: StringCodec | undefined;
+  /** Writes and reads `Primitive.string_value` directly. */
+  override get wire(): LiteralCodec<string> {
+    this.#wire ??= new StringCodec(this);
+    return this.#wire;
+  }
+  toLiteral(value: string): Literal {
+    return stringLiteral(this.validate(value));
   }
   fromLiteral(literal: Literal): string {
     return expectPrimitive(literal, "stringValue", "string") as string;
@@ -221,7 +263,8 @@ export class BoolType extends FlyteType<boolean> {
   protected makeLiteralType() {
     return simpleType(SimpleType.BOOLEAN);
   }
-  toLiteral(value: boolean): Literal {
+  /** Returns `value` if it is a boolean; throws the error `toLiteral` throws otherwise. */
+  validate(value: unknown): boolean {
     if (typeof value !== "boolean") {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -230,7 +273,16 @@ export class BoolType extends FlyteType<boolean> {
         "pass true or false",
       );
     }
-    return boolLiteral(value);
+    return value;
+  }
+  #wire: BoolCodec | undefined;
+  /** Writes and reads `Primitive.boolean` directly. */
+  override get wire(): LiteralCodec<boolean> {
+    this.#wire ??= new BoolCodec(this);
+    return this.#wire;
+  }
+  toLiteral(value: boolean): Literal {
+    return boolLiteral(this.validate(value));
   }
   fromLiteral(literal: Literal): boolean {
     return expectPrimitive(literal, "boolean", "bool") as boolean;
@@ -261,7 +313,8 @@ export class DatetimeType extends FlyteType<Date> {
   protected makeLiteralType() {
     return simpleType(SimpleType.DATETIME);
   }
-  toLiteral(value: Date): Literal {
+  /** Returns `value` if it is a valid Date; throws the error `toLiteral` throws otherwise. */
+  validate(value: unknown): Date {
     if (!(value instanceof Date) || Number.isNaN(value.getTime())) {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -270,6 +323,10 @@ export class DatetimeType extends FlyteType<Date> {
         "pass a valid Date",
       );
     }
+    return value;
+  }
+  toLiteral(value: Date): Literal {
+    this.validate(value);
     const ms = value.getTime();
     const seconds = Math.floor(ms / 1000);
     return datetimeLiteral({
@@ -309,7 +366,8 @@ export class DurationType extends FlyteType<number> {
   protected makeLiteralType() {
     return simpleType(SimpleType.DURATION);
   }
-  toLiteral(value: number): Literal {
+  /** Returns `value` if it is a finite number of milliseconds; throws the error `toLiteral` throws otherwise. */
+  validate(value: unknown): number {
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw typeError(
         "TYPE_INVALID_VALUE",
@@ -318,6 +376,10 @@ export class DurationType extends FlyteType<number> {
         "pass a finite number of milliseconds",
       );
     }
+    return value;
+  }
+  toLiteral(value: number): Literal {
+    this.validate(value);
     const seconds = Math.trunc(value / 1000);
     const nanos = Math.round((value - seconds * 1000) * 1_000_000);
     return durationLiteral({ $typeName: "google.protobuf.Duration", seconds: BigInt(seconds), nanos });

@@ -6,10 +6,10 @@
  */
 
 import type { JsonObject } from "@bufbuild/protobuf";
-import { decode, Encoder } from "@msgpack/msgpack";
+import { Decoder, Encoder } from "@msgpack/msgpack";
 import { describeValue } from "../errors.js";
 import type { TypeAnnotation } from "../proto/gen/flyteidl/core/types_pb.js";
-import { atPath, ListType, MapType } from "./collections.js";
+import { ListType, MapType, prefixPath } from "./collections.js";
 import { EnumType } from "./enums.js";
 import { FlyteType, literalKind, registerTransformer, typeError, type ValueOf } from "./flyte-type.js";
 import {
@@ -20,6 +20,7 @@ import {
   simpleType,
   typeStructure,
 } from "./literals.js";
+import { encodeMsgpack, Float64 } from "./msgpack.js";
 import {
   BigIntType,
   BoolType,
@@ -32,6 +33,8 @@ import {
   StringType,
 } from "./primitives.js";
 import { UnionType } from "./unions.js";
+import type { LiteralCodec } from "./wire.js";
+import { BinaryCodec } from "./wire-codecs.js";
 
 /** The annotation flytekit puts on STRUCT types whose values are MessagePack (dataclasses, dicts). */
 export const MSGPACK_ANNOTATION: JsonObject = { "cache-key-metadata": { "serialization-format": "msgpack" } };
@@ -81,6 +84,7 @@ export type RecordValue<S extends Fields> = Simplify<
 >;
 
 const encoder = new Encoder({ useBigInt64: true, ignoreUndefined: true });
+const decoder = new Decoder({ useBigInt64: true });
 
 /** An object with typed fields, interoperable with flytekit dataclasses. */
 export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
@@ -88,6 +92,10 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
   /** The union tag flytekit gives dataclass variants (its dataclass transformer's name). */
   readonly pythonTag: string = DATACLASS_TAG;
   readonly #keys: string[];
+  /** Per field, the function that validates a value and returns its plain data (compiled once). */
+  #plain: ((v: unknown) => unknown)[] | undefined;
+  /** Per field, the function that reads its plain data (compiled once). */
+  #read: ((v: unknown) => unknown)[] | undefined;
   constructor(
     readonly fields: S,
     readonly recordName = "Record",
@@ -116,14 +124,24 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
       }),
     );
   }
+  #wire: BinaryCodec<RecordValue<S>> | undefined;
+  /** Writes and reads the MessagePack binary literal directly (so lists of records skip protobuf-es). */
+  override get wire(): LiteralCodec<RecordValue<S>> {
+    this.#wire ??= new BinaryCodec(
+      (v) => encodeMsgpack(this.toPlain(v)),
+      (bytes) => this.fromPlain(decoder.decode(bytes)),
+      "msgpack",
+    );
+    return this.#wire;
+  }
   toLiteral(value: RecordValue<S>): Literal {
-    return binaryLiteral(encoder.encode(this.toPlain(value)), "msgpack");
+    return binaryLiteral(encodeMsgpack(this.toPlain(value)), "msgpack");
   }
   fromLiteral(literal: Literal): RecordValue<S> {
     if (literal.value.case === "scalar") {
       const s = literal.value.value.value;
       if (s.case === "binary" && s.value.tag === "msgpack")
-        return this.fromPlain(decode(s.value.value, { useBigInt64: true }));
+        return this.fromPlain(decoder.decode(s.value.value));
       if (s.case === "generic") return this.fromJson(s.value);
       if (s.case === "union" && s.value.value) return this.fromLiteral(s.value.value);
     }
@@ -146,7 +164,10 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
     }
     const v = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const k of this.#keys) {
+    const keys = this.#keys;
+    this.#plain ??= keys.map((k) => plainOf(this.fields[k]!));
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const f = this.fields[k]!;
       const fv = v[k];
       if (fv === undefined && !f.optional) {
@@ -157,7 +178,11 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
           `set "${k}" (${f.name})`,
         );
       }
-      out[k] = atPath(`.${k}`, () => toPlain(f, fv ?? null));
+      try {
+        out[k] = this.#plain[i]!(fv ?? null);
+      } catch (err) {
+        throw prefixPath(err, `.${k}`);
+      }
     }
     for (const k of Object.keys(v)) {
       if (!(k in this.fields)) {
@@ -183,7 +208,10 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
     }
     const p = plain as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const k of this.#keys) {
+    const keys = this.#keys;
+    this.#read ??= keys.map((k) => readerOf(this.fields[k]!));
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i]!;
       const f = this.fields[k]!;
       if (p[k] === undefined && !f.optional) {
         throw typeError(
@@ -193,7 +221,11 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
           `set "${k}" (${f.name})`,
         );
       }
-      out[k] = atPath(`.${k}`, () => fromPlain(f, p[k] ?? null));
+      try {
+        out[k] = this.#read[i]!(p[k] ?? null);
+      } catch (err) {
+        throw prefixPath(err, `.${k}`);
+      }
     }
     return out as RecordValue<S>;
   }
@@ -208,114 +240,151 @@ export class RecordType<S extends Fields> extends FlyteType<RecordValue<S>> {
   }
 }
 
-function toPlain(t: FlyteType<unknown>, v: unknown): unknown {
-  if (t instanceof RecordType) return t.toPlain(v as never);
-  if (t instanceof ListType) {
-    if (!Array.isArray(v))
-      throw typeError(
-        "TYPE_INVALID_VALUE",
-        `${describeValue(v)} is not an array`,
-        v,
-        `pass an array of ${t.element.name}`,
-      );
-    return v.map((e, i) => atPath(`[${i}]`, () => toPlain(t.element, e)));
-  }
-  if (t instanceof MapType) {
-    const out: Record<string, unknown> = {};
-    for (const [k, e] of Object.entries(v as object)) out[k] = atPath(`.${k}`, () => toPlain(t.value, e));
-    return out;
-  }
-  if (t instanceof UnionType) {
-    if (v === null || v === undefined) return null;
-    for (const variant of t.variants) {
-      if (variant instanceof NoneType) continue;
-      try {
-        return toPlain(variant, v);
-      } catch {
-        // next
-      }
-    }
-    throw typeError(
-      "TYPE_INVALID_VALUE",
-      `${describeValue(v)} matches no variant of ${t.name}`,
-      v,
-      `pass one of ${t.name}`,
-    );
-  }
-  if (t instanceof BigIntType) {
-    t.toLiteral(v as bigint);
-    return v;
-  }
-  if (t instanceof BytesType) return t.validate(v);
-  if (t instanceof DatetimeType) {
-    t.toLiteral(v as Date); // validates
-    return pythonIsoformat(v as Date);
-  }
-  if (t instanceof DurationType) {
-    t.toLiteral(v as number); // validates
-    return (v as number) / 1000; // Python timedelta: seconds
-  }
-  if (
-    t instanceof IntType ||
-    t instanceof FloatType ||
-    t instanceof StringType ||
-    t instanceof BoolType ||
-    t instanceof EnumType
-  ) {
-    t.toLiteral(v as never); // validates
-    return t.toJson(v as never);
-  }
-  return t.toJson(v);
+/** A float as Python writes it: float64 even when integral (2.0), which a JS number cannot say. */
+function asFloat(x: number): number | Float64 {
+  return Number.isInteger(x) ? new Float64(x) : x;
 }
 
-function fromPlain(t: FlyteType<unknown>, v: unknown): unknown {
-  if (t instanceof RecordType) return t.fromPlain(v);
+/**
+ * The function that validates a value of `t` (throwing what `toLiteral` throws) and returns its
+ * plain data for MessagePack, chosen once per type rather than per value.
+ */
+function plainOf(t: FlyteType<unknown>): (v: unknown) => unknown {
+  if (t instanceof RecordType) return (v) => t.toPlain(v as never);
   if (t instanceof ListType) {
-    if (!Array.isArray(v))
-      throw typeError(
-        "TYPE_INVALID_VALUE",
-        `${describeValue(v)} is not a list`,
-        v,
-        `give a list of ${t.element.name}`,
-      );
-    return v.map((e, i) => atPath(`[${i}]`, () => fromPlain(t.element, e)));
+    const el = plainOf(t.element);
+    return (v) => {
+      if (!Array.isArray(v))
+        throw typeError(
+          "TYPE_INVALID_VALUE",
+          `${describeValue(v)} is not an array`,
+          v,
+          `pass an array of ${t.element.name}`,
+        );
+      return mapList(v, el);
+    };
   }
   if (t instanceof MapType) {
-    const out: Record<string, unknown> = {};
-    for (const [k, e] of Object.entries(v as object)) out[k] = atPath(`.${k}`, () => fromPlain(t.value, e));
-    return out;
+    const el = plainOf(t.value);
+    return (v) => mapObject(v as object, el);
   }
   if (t instanceof UnionType) {
-    if (v === null) return null;
-    for (const variant of t.variants) {
-      if (variant instanceof NoneType) continue;
-      try {
-        return fromPlain(variant, v);
-      } catch {
-        // next
+    const variants = (t.variants as FlyteType<unknown>[])
+      .filter((x) => !(x instanceof NoneType))
+      .map(plainOf);
+    return (v) => {
+      if (v === null || v === undefined) return null;
+      for (const variant of variants) {
+        try {
+          return variant(v);
+        } catch {
+          // next
+        }
       }
-    }
-    throw typeError(
-      "TYPE_INVALID_VALUE",
-      `${describeValue(v)} matches no variant of ${t.name}`,
-      v,
-      `give one of ${t.name}`,
-    );
-  }
-  if (t instanceof IntType && typeof v === "bigint") return t.fromJson(Number(v));
-  if (t instanceof DatetimeType) return t.fromJson(parseIsoDatetime(v));
-  if (t instanceof DurationType) {
-    if (typeof v !== "number" && typeof v !== "bigint")
       throw typeError(
         "TYPE_INVALID_VALUE",
-        `${describeValue(v)} is not a duration in seconds`,
+        `${describeValue(v)} matches no variant of ${t.name}`,
         v,
-        "give a number of seconds",
+        `pass one of ${t.name}`,
       );
-    return Math.round(Number(v) * 1e6) / 1e3;
+    };
   }
-  if (t instanceof FloatType && typeof v === "bigint") return Number(v);
-  return t.fromJson(v);
+  if (t instanceof BigIntType || t instanceof IntType || t instanceof StringType || t instanceof BoolType)
+    return (v) => t.validate(v);
+  if (t instanceof FloatType) return (v) => asFloat(t.validate(v));
+  if (t instanceof BytesType) return (v) => t.validate(v);
+  if (t instanceof DatetimeType) return (v) => pythonIsoformat(t.validate(v));
+  // Python timedelta: seconds, a float.
+  if (t instanceof DurationType) return (v) => asFloat(t.validate(v) / 1000);
+  if (t instanceof EnumType)
+    return (v) => {
+      t.toLiteral(v as never); // validates
+      return t.toJson(v as never);
+    };
+  return (v) => t.toJson(v);
+}
+
+/** `f` of each element; an error names the element's index. */
+function mapList(v: unknown[], f: (e: unknown) => unknown): unknown[] {
+  const out = new Array<unknown>(v.length);
+  let i = 0;
+  try {
+    for (; i < v.length; i++) out[i] = f(v[i]);
+  } catch (err) {
+    throw prefixPath(err, `[${i}]`);
+  }
+  return out;
+}
+
+/** `f` of each value; an error names the key. */
+function mapObject(v: object, f: (e: unknown) => unknown): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, e] of Object.entries(v)) {
+    try {
+      out[k] = f(e);
+    } catch (err) {
+      throw prefixPath(err, `.${k}`);
+    }
+  }
+  return out;
+}
+
+/** The function that reads plain (MessagePack or JSON) data as a value of `t`, chosen once per type. */
+function readerOf(t: FlyteType<unknown>): (v: unknown) => unknown {
+  if (t instanceof RecordType) return (v) => t.fromPlain(v);
+  if (t instanceof ListType) {
+    const el = readerOf(t.element);
+    return (v) => {
+      if (!Array.isArray(v))
+        throw typeError(
+          "TYPE_INVALID_VALUE",
+          `${describeValue(v)} is not a list`,
+          v,
+          `give a list of ${t.element.name}`,
+        );
+      return mapList(v, el);
+    };
+  }
+  if (t instanceof MapType) {
+    const el = readerOf(t.value);
+    return (v) => mapObject(v as object, el);
+  }
+  if (t instanceof UnionType) {
+    const variants = (t.variants as FlyteType<unknown>[])
+      .filter((x) => !(x instanceof NoneType))
+      .map(readerOf);
+    return (v) => {
+      if (v === null) return null;
+      for (const variant of variants) {
+        try {
+          return variant(v);
+        } catch {
+          // next
+        }
+      }
+      throw typeError(
+        "TYPE_INVALID_VALUE",
+        `${describeValue(v)} matches no variant of ${t.name}`,
+        v,
+        `give one of ${t.name}`,
+      );
+    };
+  }
+  if (t instanceof IntType) return (v) => t.fromJson(typeof v === "bigint" ? Number(v) : v);
+  if (t instanceof DatetimeType) return (v) => t.fromJson(parseIsoDatetime(v));
+  if (t instanceof DurationType)
+    return (v) => {
+      if (typeof v !== "number" && typeof v !== "bigint")
+        throw typeError(
+          "TYPE_INVALID_VALUE",
+          `${describeValue(v)} is not a duration in seconds`,
+          v,
+          "give a number of seconds",
+        );
+      return Math.round(Number(v) * 1e6) / 1e3;
+    };
+  if (t instanceof FloatType) return (v) => (typeof v === "bigint" ? Number(v) : t.fromJson(v));
+  return (v) => t.fromJson(v);
 }
 
 /** The JSON schema of a type (for record metadata, the CLI and docs). */
@@ -367,7 +436,7 @@ export class JsonType extends FlyteType<Record<string, unknown>> {
   fromLiteral(literal: Literal): Record<string, unknown> {
     if (literal.value.case === "scalar") {
       const s = literal.value.value.value;
-      if (s.case === "binary") return decode(s.value.value, { useBigInt64: true }) as Record<string, unknown>;
+      if (s.case === "binary") return decoder.decode(s.value.value) as Record<string, unknown>;
       if (s.case === "generic") return s.value as Record<string, unknown>;
     }
     throw typeError(

@@ -4,11 +4,12 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fromBinary, toJson } from "@bufbuild/protobuf";
+import { fromBinary, toBinary, toJson } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { DynamicJobSpecSchema } from "../../src/proto/gen/flyteidl/core/dynamic_job_pb.js";
 import { ErrorDocumentSchema } from "../../src/proto/gen/flyteidl/core/errors_pb.js";
 import { LiteralMapSchema } from "../../src/proto/gen/flyteidl/core/literals_pb.js";
+import { fromLiteralMap, t, toLiteralMap } from "../../src/types/index.js";
 
 const root = join(import.meta.dirname, "../..");
 const goldens = join(root, "test/fixtures/flytekit/execute");
@@ -220,5 +221,102 @@ describe("tsflyte-execute against flytekit's pyflyte-execute goldens", () => {
       spawn(process.execPath, [bin, "--inputs"], { cwd: root }).on("exit", resolve),
     );
     expect(r).toBe(2);
+  });
+});
+
+// A task module whose FunctionTask.executeLiterals reports each call: function tasks must run
+// from inputs.pb bytes to outputs.pb bytes without it (toLiteralMapBytes/fromLiteralMapBytes),
+// and still write and fail exactly as executeLiterals does.
+const LIST_TASKS = `
+import { FunctionTask, t, task } from ${JSON.stringify(join(root, "src/index.js"))};
+const original = FunctionTask.prototype.executeLiterals;
+FunctionTask.prototype.executeLiterals = function (...args) {
+  process.stderr.write("executeLiterals called\\n");
+  return original.apply(this, args);
+};
+export const stats = task(
+  {
+    inputs: { xs: t.list(t.int()), names: t.map(t.list(t.string())), scale: t.float() },
+    outputs: { total: t.int(), scaled: t.list(t.float()), keys: t.list(t.string()) },
+  },
+  ({ xs, names, scale }) => ({
+    total: xs.reduce((a, b) => a + b, 0),
+    scaled: xs.map((x) => x * scale),
+    keys: Object.keys(names),
+  }),
+);
+export const badOutput = task({ inputs: { xs: t.list(t.int()) }, outputs: t.list(t.int()) }, ({ xs }) => [...xs, 1.5]);
+`;
+
+describe("tsflyte-execute runs function tasks from bytes to bytes", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tsflyte-bytes-"));
+  const mod = join(dir, "list_tasks.mts"); // .mts: ESM outside a package
+  writeFileSync(mod, LIST_TASKS);
+  const ctx = { rawDataPrefix: join(dir, "raw"), workDir: join(dir, "work") };
+  const resolver = (name: string) => ["default", "--", "task-module", mod, "task-name", name];
+  const inputsFile = async (schema: Parameters<typeof toLiteralMap>[0], values: Record<string, unknown>) => {
+    const file = join(dir, `inputs-${Math.random().toString(36).slice(2)}.pb`);
+    writeFileSync(file, toBinary(LiteralMapSchema, await toLiteralMap(schema, values, ctx, "test")));
+    return file;
+  };
+  const statsInputs = { xs: t.list(t.int()), names: t.map(t.list(t.string())), scale: t.float() };
+  const statsOutputs = { total: t.int(), scaled: t.list(t.float()), keys: t.list(t.string()) };
+
+  it("writes the outputs.pb executeLiterals would, without calling it", async () => {
+    const xs = Array.from({ length: 100_000 }, (_, i) => i - 50_000);
+    const inputs = await inputsFile(statsInputs, { xs, names: { b: ["x"], a: [] }, scale: 0.5 });
+    const r = await execute(undefined, "", { inputs, resolver: resolver("stats") });
+    expect(r.stderr).not.toContain("executeLiterals called");
+    expect(r.files).toEqual(["outputs.pb"]);
+    const expected = toBinary(
+      LiteralMapSchema,
+      await toLiteralMap(
+        statsOutputs,
+        { total: -50_000, scaled: xs.map((x) => x * 0.5), keys: ["b", "a"] },
+        ctx,
+        "x",
+      ),
+    );
+    expect(Buffer.from(readFileSync(join(r.out, "outputs.pb"))).equals(Buffer.from(expected))).toBe(true);
+  });
+
+  it("map tasks still take executeLiterals", async () => {
+    const inputs = await inputsFile({ xs: t.list(t.list(t.int())) }, { xs: [[1], [2, 3]] });
+    const r = await execute(undefined, "", {
+      inputs,
+      env: { BATCH_JOB_ARRAY_INDEX_VAR_NAME: "IDX", IDX: "1" },
+      resolver: ["map", "--", "vars", "", "resolver", "default", ...resolver("badOutput").slice(2)],
+    });
+    expect(r.stderr).toContain("executeLiterals called");
+    expect(r.files).toEqual(["error.pb"]);
+  });
+
+  it("fails on a bad output or input value with executeLiterals' error", async () => {
+    const errorOf = async (p: Promise<unknown>) =>
+      p.then(
+        () => "no error",
+        (e: Error) => e.message,
+      );
+    const bad = await execute(undefined, "", {
+      inputs: await inputsFile({ xs: t.list(t.int()) }, { xs: [1, 2] }),
+      resolver: resolver("badOutput"),
+    });
+    const doc = fromBinary(ErrorDocumentSchema, readFileSync(join(bad.out, "error.pb"))).error!;
+    expect(doc.code).toBe("USER:TYPE_INVALID_VALUE");
+    const expected = await errorOf(
+      toLiteralMap({ o0: t.list(t.int()) }, { o0: [1, 2, 1.5] }, ctx, "list_tasks.badOutput", "output"),
+    );
+    expect(expected).toContain('output "o0[2]"');
+    expect(doc.message).toContain(expected.replace("list_tasks.badOutput", ""));
+
+    // A list of strings where the task takes ints: the error fromLiteralMap gives.
+    const strings = await inputsFile({ xs: t.list(t.string()) }, { xs: ["1"] });
+    const wrong = await execute(undefined, "", { inputs: strings, resolver: resolver("badOutput") });
+    const doc2 = fromBinary(ErrorDocumentSchema, readFileSync(join(wrong.out, "error.pb"))).error!;
+    const expected2 = await errorOf(
+      fromLiteralMap({ xs: t.list(t.int()) }, fromBinary(LiteralMapSchema, readFileSync(strings)), ctx, "E"),
+    );
+    expect(doc2.code).toBe("USER:TYPE_LITERAL_MISMATCH");
+    expect(doc2.message).toContain(expected2.replace("E: ", ""));
   });
 });
