@@ -71,7 +71,7 @@ function scriptWorkloads(c) {
     ints: "protobuf-es `create` + `toBinary` / `fromBinary` + read",
     records: "protobuf-es `create` + msgpack `encode` + `toBinary` / `fromBinary` + `decode`",
     dataframe:
-      "hyparquet-writer + `writeFile` + `create`/`toBinary` / `fromBinary` + `readFile` + `parquetReadObjects`",
+      "the SDK's flat parquet writer/reader used directly + `writeFile` + `create`/`toBinary` / `fromBinary` + `readFile` + column arrays → rows",
   };
   return [
     {
@@ -102,14 +102,14 @@ function scriptWorkloads(c) {
       },
       rows: [
         {
-          label: `${fmt(s.ints)} ints: values → Literal → bytes`,
+          label: `${fmt(s.ints)} ints: values → LiteralMap bytes`,
           metric: "toMs",
           faster: 5,
           floor: floor.ints,
           conversion: "ints",
         },
         {
-          label: `${fmt(s.ints)} ints: bytes → Literal → values`,
+          label: `${fmt(s.ints)} ints: LiteralMap bytes → values`,
           metric: "fromMs",
           faster: 5,
           floor: floor.ints,

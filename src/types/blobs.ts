@@ -291,6 +291,58 @@ async function localKind(path: string): Promise<"file" | "dir" | "missing"> {
   }
 }
 
+/** What `blobToLiteral` says of a file or of a directory. */
+const BLOB_KINDS = {
+  file: {
+    noun: "file",
+    other: "directory",
+    fix: "declare the type as t.directory() and pass a FlyteDirectory",
+  },
+  dir: { noun: "directory", other: "file", fix: "declare the type as t.file() and pass a FlyteFile" },
+} as const;
+
+/**
+ * The blob literal of a file (`multipart` false) or directory: its uri if it has one, the local
+ * path itself if it lies under a local raw-data prefix, else after uploading it. As flytekit, a
+ * file goes to `<rawDataPrefix>/<random>/<basename>` and a directory's contents to a fresh
+ * `<rawDataPrefix>/<random>`, which is the blob's uri.
+ */
+async function blobToLiteral(
+  value: FlyteFile | FlyteDirectory,
+  multipart: boolean,
+  format: string,
+  ctx: TypeContext,
+): Promise<Literal> {
+  const type = blobTypeOf(format, multipart);
+  if (value.uri !== undefined) return blobLiteral(value.uri, type);
+  const path = value.path!;
+  const want = multipart ? BLOB_KINDS.dir : BLOB_KINDS.file;
+  const kind = await localKind(path);
+  if (kind === "missing") {
+    throw typeError(
+      "TYPE_FILE_NOT_FOUND",
+      `${want.noun} ${JSON.stringify(path)} does not exist`,
+      path,
+      `create the ${want.noun} before returning it, or check the path`,
+    );
+  }
+  if (kind !== (multipart ? "dir" : "file")) {
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${JSON.stringify(path)} is a ${want.other}, not a ${want.noun}`,
+      path,
+      want.fix,
+    );
+  }
+  if (isUnderLocalPrefix(path, ctx.rawDataPrefix)) return blobLiteral(path, type);
+  const uri = multipart
+    ? joinUri(ctx.rawDataPrefix, randomSegment())
+    : joinUri(ctx.rawDataPrefix, randomSegment(), basename(path));
+  await storage.upload(path, uri);
+  value.uploadedTo(uri);
+  return blobLiteral(uri, type);
+}
+
 /** A single file (Flyte blob, SINGLE dimensionality) with an optional format such as `csv`. */
 export class FileType extends FlyteType<FlyteFile> {
   readonly name: string;
@@ -303,32 +355,7 @@ export class FileType extends FlyteType<FlyteFile> {
     return blobType(this.format, false);
   }
   async toLiteral(value: FlyteFile, ctx: TypeContext): Promise<Literal> {
-    const f = this.#coerce(value);
-    const type = blobTypeOf(this.format, false);
-    if (f.uri !== undefined) return blobLiteral(f.uri, type);
-    const path = f.path!;
-    const kind = await localKind(path);
-    if (kind === "missing") {
-      throw typeError(
-        "TYPE_FILE_NOT_FOUND",
-        `file ${JSON.stringify(path)} does not exist`,
-        path,
-        "create the file before returning it, or check the path",
-      );
-    }
-    if (kind === "dir") {
-      throw typeError(
-        "TYPE_INVALID_VALUE",
-        `${JSON.stringify(path)} is a directory, not a file`,
-        path,
-        "declare the type as t.directory() and pass a FlyteDirectory",
-      );
-    }
-    if (isUnderLocalPrefix(path, ctx.rawDataPrefix)) return blobLiteral(path, type);
-    const uri = joinUri(ctx.rawDataPrefix, randomSegment(), basename(path));
-    await storage.upload(path, uri);
-    f.uploadedTo(uri);
-    return blobLiteral(uri, type);
+    return blobToLiteral(this.#coerce(value), false, this.format, ctx);
   }
   #coerce(value: unknown): FlyteFile {
     if (value instanceof FlyteFile) return value;
@@ -382,33 +409,7 @@ export class DirectoryType extends FlyteType<FlyteDirectory> {
     return blobType(this.format, true);
   }
   async toLiteral(value: FlyteDirectory, ctx: TypeContext): Promise<Literal> {
-    const d = this.#coerce(value);
-    const type = blobTypeOf(this.format, true);
-    if (d.uri !== undefined) return blobLiteral(d.uri, type);
-    const path = d.path!;
-    const kind = await localKind(path);
-    if (kind === "missing") {
-      throw typeError(
-        "TYPE_FILE_NOT_FOUND",
-        `directory ${JSON.stringify(path)} does not exist`,
-        path,
-        "create the directory before returning it, or check the path",
-      );
-    }
-    if (kind === "file") {
-      throw typeError(
-        "TYPE_INVALID_VALUE",
-        `${JSON.stringify(path)} is a file, not a directory`,
-        path,
-        "declare the type as t.file() and pass a FlyteFile",
-      );
-    }
-    if (isUnderLocalPrefix(path, ctx.rawDataPrefix)) return blobLiteral(path, type);
-    // As flytekit: the directory's contents go to a fresh random prefix, which is the blob's uri.
-    const uri = joinUri(ctx.rawDataPrefix, randomSegment());
-    await storage.upload(path, uri);
-    d.uploadedTo(uri);
-    return blobLiteral(uri, type);
+    return blobToLiteral(this.#coerce(value), true, this.format, ctx);
   }
   #coerce(value: unknown): FlyteDirectory {
     if (value instanceof FlyteDirectory) return value;

@@ -72,6 +72,7 @@ export * from "./literal-map.js";
 export type { Literal, LiteralMap, LiteralType } from "./literals.js";
 export type { Fields, RecordValue } from "./records.js";
 export { jsonSchemaOf } from "./records.js";
+export type { ColumnsOf, ColumnTypes } from "./structured-dataset.js";
 export {
   DataFrameType,
   DirectoryType,
