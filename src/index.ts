@@ -4,6 +4,10 @@
  * ```ts
  * import { task, workflow, t } from "flytekit-ts";
  * ```
+ *
+ * The FlyteAdmin client and `FlyteRemote` are a separate entry, `flytekit-ts/remote` (as
+ * flytekit's `flytekit.remote`): every task's container imports this module, and the gRPC client
+ * and admin service descriptors would add about a quarter to its cold start.
  */
 import "./storage/local.js";
 import "./storage/s3.js";
@@ -29,7 +33,6 @@ export {
 } from "./local/containers/index.js";
 export * from "./local/index.js";
 export * from "./plugins/index.js";
-export * from "./remote/index.js";
 export {
   DEFAULT_ENTRYPOINT,
   type EntrypointSettings,

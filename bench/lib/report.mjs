@@ -8,7 +8,7 @@ import { mb, median, ms, rate, ratio } from "./stats.mjs";
 const SIDE_NAMES = {
   py: "flytekit",
   ts: "flytekit-ts",
-  tsNoCache: "flytekit-ts (tsx cache off)",
+  tsCompiled: "flytekit-ts (compiled task module)",
   floor: "floor",
 };
 
@@ -139,7 +139,7 @@ export function renderReport({ workloads, samples, machine, reps, command, date,
       tgtCpu[i].met ? "yes" : "**no**",
     ]),
   );
-  const sideKeys = ["py", "ts", "tsNoCache", "floor"];
+  const sideKeys = ["py", "ts", "tsCompiled", "floor"];
   const processRows = [];
   for (const w of workloads) {
     if (w.unavailable) continue;

@@ -64,9 +64,13 @@ export type CallResult<O extends OutputSpec> =
 
 let anonymous = 0;
 
-/** Where the entity-defining call came from: the user's module file. */
-function callerFile(): string | undefined {
-  const stack = new Error().stack?.split("\n") ?? [];
+/**
+ * The user's module file in a captured stack: the first frame outside the SDK's core and plugins
+ * and outside `node_modules`. `captured` is an `Error` made where the entity was defined; its
+ * stack is formatted (with source maps, which is the costly part) only here, on first need.
+ */
+function callerFile(captured: Error): string | undefined {
+  const stack = captured.stack?.split("\n") ?? [];
   for (const line of stack.slice(1)) {
     const m = /\(?((?:file:\/\/)?\/[^():]+):\d+:\d+\)?\s*$/.exec(line);
     if (!m) continue;
@@ -115,22 +119,29 @@ export abstract class Entity<
   protected outputSchemaValue: OutputSchema<O>;
   /** @internal */
   protected singleOutputValue: boolean;
-  /** The file that defined this entity. */
-  readonly sourceFile: string | undefined;
+  /** @internal Made where the entity was defined; its stack names the file (see `sourceFile`). */
+  protected readonly definedAt: Error;
+  /** @internal The working directory when the entity was defined (for the fallback name). */
+  protected readonly definedIn: string;
+  /** @internal `sourceFile` once computed (`null`: not yet). */
+  protected sourceFileCache: string | undefined | null = null;
   /** The export name under which the module exposes it, once known. */
   exportName: string | undefined;
   /** The module (relative path without extension, dot-separated), once known. */
   module: string | undefined;
   /** @internal */
   protected readonly explicitName: string | undefined;
-  /** @internal */
-  protected readonly fallbackName: string;
+  /** @internal The number in the fallback name `<module>.entity-<n>`. */
+  protected readonly anonymousIndex: number;
 
   constructor(inputs: I, outputs: O, name: string | undefined) {
     this.inputs = inputs;
     this.outputSchemaValue = outputSchema(outputs) as OutputSchema<O>;
     this.singleOutputValue = isFlyteType(outputs);
-    this.sourceFile = callerFile();
+    // Only the stack is captured here: formatting it costs more than the rest of the
+    // constructor, and it is rarely needed (the module loader names exported entities).
+    this.definedAt = new Error();
+    this.definedIn = process.cwd();
     if (name !== undefined && !NAME_RE.test(name)) {
       throw new FlyteDefinitionError(
         "NAME_INVALID",
@@ -139,7 +150,19 @@ export abstract class Entity<
       );
     }
     this.explicitName = name;
-    this.fallbackName = `${this.sourceFile ? moduleName(this.sourceFile, process.cwd()) : "anonymous"}.entity-${anonymous++}`;
+    this.anonymousIndex = anonymous++;
+  }
+
+  /** The file that defined this entity (from the stack of its definition, read on first use). */
+  get sourceFile(): string | undefined {
+    if (this.sourceFileCache === null) this.sourceFileCache = callerFile(this.definedAt);
+    return this.sourceFileCache;
+  }
+
+  /** The name of an entity without an explicit name that no module loader has named. */
+  protected get fallbackName(): string {
+    const file = this.sourceFile;
+    return `${file ? moduleName(file, this.definedIn) : "anonymous"}.entity-${this.anonymousIndex}`;
   }
 
   /** The output types (a single output is named `o0`). */
@@ -225,17 +248,19 @@ export function bindInputs(
   defaulted: ReadonlySet<string> = new Set(),
 ): Record<string, BindingValue> {
   const out: Record<string, BindingValue> = {};
+  // Named only for errors: the target's name may need its definition's stack (see `sourceFile`).
+  const where = () => `${builder.entity} -> ${target.name}`;
   for (const [k, type] of Object.entries(target.inputs)) {
     const v = given[k];
     if (v === undefined) {
       if (type.optional || defaulted.has(k)) continue;
       throw new FlyteDefinitionError("BINDING_MISSING", `input "${k}" (${type.name}) is not bound`, {
-        entity: `${builder.entity} -> ${target.name}`,
+        entity: where(),
         fix: `pass "${k}" in the call`,
       });
     }
     const b = toBinding(v);
-    checkBinding(b, type, `${builder.entity} -> ${target.name}`, k);
+    checkBinding(b, type, where, k);
     out[k] = b;
   }
   for (const k of Object.keys(given)) {
@@ -249,15 +274,24 @@ export function bindInputs(
   return out;
 }
 
-/** Checks a binding's type against the input's type (propeller's rules), or its value by converting it. */
-export function checkBinding(b: BindingValue, type: FlyteType<unknown>, entity: string, key: string): void {
+/**
+ * Checks a binding's type against the input's type (propeller's rules), or its value by
+ * converting it. `entity` names the call in errors (a function is called only on error).
+ */
+export function checkBinding(
+  b: BindingValue,
+  type: FlyteType<unknown>,
+  entity: string | (() => string),
+  key: string,
+): void {
+  const named = () => (typeof entity === "function" ? entity() : entity);
   if (b.kind === "promise") {
     if (!isAssignable(b.promise.type.literalType, type.literalType)) {
       throw new FlyteDefinitionError(
         "BINDING_TYPE_MISMATCH",
         `input "${key}" expects ${type.name} but is bound to ${b.promise.nodeId}.${b.promise.variable} of type ${b.promise.type.name}`,
         {
-          entity,
+          entity: named(),
           fix: "bind an output of the matching type, or convert it in a task",
         },
       );
@@ -271,7 +305,7 @@ export function checkBinding(b: BindingValue, type: FlyteType<unknown>, entity: 
       throw new FlyteDefinitionError(
         "BINDING_BAD_VALUE",
         `input "${key}" (${type.name}) got ${describeValue(b.value)}: ${(err as Error).message}`,
-        { entity, cause: err },
+        { entity: named(), cause: err },
       );
     }
   }

@@ -16,11 +16,24 @@
  * ```
  */
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import type * as Yaml from "yaml";
 import { describeValue, FlyteError, type FlyteErrorOptions } from "../errors.js";
 import { DEFAULT_IMAGE_NAME, IMAGE_NAME_PATTERN, referenceProblem } from "./image.js";
+
+let yaml: typeof Yaml | undefined;
+
+/**
+ * The `yaml` package, loaded the first time a config file is parsed: every program that imports
+ * the SDK loads this module, a running task never parses a config file, and loading `yaml` costs
+ * a cold start tens of milliseconds.
+ */
+function yamlModule(): typeof Yaml {
+  yaml ??= createRequire(import.meta.url)("yaml") as typeof Yaml;
+  return yaml;
+}
 
 /** The environment variable that names the config file (shared with flytectl and flytekit). */
 export const FLYTECTL_CONFIG_ENV = "FLYTECTL_CONFIG";
@@ -139,7 +152,7 @@ export function parseFlyteConfig(
 ): FlyteConfig {
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yamlModule().parse(text);
   } catch (err) {
     const where = lineOf(err);
     const detail = err instanceof Error ? err.message.split("\n")[0] : String(err);

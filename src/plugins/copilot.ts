@@ -29,7 +29,6 @@ import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { create, fromBinary, type JsonObject, toBinary } from "@bufbuild/protobuf";
 import { type Duration, DurationSchema, type Timestamp, TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { parse as yamlParse, stringify as yamlStringify } from "yaml";
 import { describeValue, FlyteError, FlyteExecutionError } from "../errors.js";
 import {
   type Literal,
@@ -397,8 +396,10 @@ export async function copilotInputs(task: CopilotTask, inputs: LiteralMap, dir: 
   if (format === "JSON") await writeFile(join(dir, "inputs.json"), goJson(values));
   else if (format === "YAML") {
     // JSON is YAML: re-read copilot's JSON (int64 kept exact) and print it as YAML, keys sorted.
-    const plain = yamlParse(goJson(values), { intAsBigInt: true }) as unknown;
-    await writeFile(join(dir, "inputs.yaml"), yamlStringify(plain, { sortMapEntries: true }));
+    // yaml is loaded here only: every task's container imports the SDK, few write inputs.yaml.
+    const yaml = await import("yaml");
+    const plain = yaml.parse(goJson(values), { intAsBigInt: true }) as unknown;
+    await writeFile(join(dir, "inputs.yaml"), yaml.stringify(plain, { sortMapEntries: true }));
   }
 }
 

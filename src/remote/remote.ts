@@ -4,7 +4,7 @@
  * terminate and relaunch them.
  *
  * ```ts
- * import { FlyteRemote } from "flytekit-ts";
+ * import { FlyteRemote } from "flytekit-ts/remote";
  * import { helloWorld } from "./workflows/hello.js";
  *
  * const remote = FlyteRemote.fromConfig({ project: "flytesnacks", domain: "development" });

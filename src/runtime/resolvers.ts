@@ -40,13 +40,39 @@ export function argPairs(args: readonly string[]): Map<string, string> {
   return m;
 }
 
-/** Finds the module file for a module path: `examples/hello-world` or `examples.hello-world`. */
+/** The compiled file's extension for each source extension (esbuild in `tsflyte build` and fast registration). */
+const COMPILED_EXT: Readonly<Record<string, string>> = {
+  ".ts": ".js",
+  ".tsx": ".js",
+  ".mts": ".mjs",
+  ".cts": ".cjs",
+};
+/** Extensions tried for a module named without one: compiled JavaScript first, then sources. */
+const MODULE_EXTS = [".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".tsx"];
+const SOURCE_EXT_RE = /\.(m|c)?[jt]sx?$/;
+
+/**
+ * Finds the module file for a module path: `examples/hello-world` or `examples.hello-world`
+ * (relative to `root`), or a file name with its extension. Compiled JavaScript wins over
+ * TypeScript: `tsflyte build` and fast-registration bundles ship `a.ts` compiled to `a.js` in
+ * the same place (`.mts` to `.mjs`, `.cts` to `.cjs`), so when both are there (even for
+ * `task-module a.ts`) the entrypoint imports the `.js` and never needs a TypeScript loader.
+ * Throws `FlyteExecutionError` `TASK_MODULE_NOT_FOUND` when there is neither.
+ */
 export function moduleFile(module: string, root = process.cwd()): string {
-  const bases = [module, module.replace(/\./g, "/")];
-  for (const b of bases) {
-    for (const ext of ["", ".js", ".mjs", ".ts", ".mts"]) {
-      const p = resolve(root, b + ext);
-      if (ext !== "" || /\.(m?[jt]s)$/.test(b)) if (existsSync(p)) return p;
+  for (const b of new Set([module, module.replace(/\./g, "/")])) {
+    const ext = SOURCE_EXT_RE.exec(b)?.[0];
+    if (ext !== undefined) {
+      const compiled = COMPILED_EXT[ext];
+      const candidates = [...(compiled ? [b.slice(0, -ext.length) + compiled] : []), b];
+      for (const c of candidates) {
+        const p = resolve(root, c);
+        if (existsSync(p)) return p;
+      }
+    }
+    for (const e of MODULE_EXTS) {
+      const p = resolve(root, b + e);
+      if (existsSync(p)) return p;
     }
   }
   throw new FlyteExecutionError("TASK_MODULE_NOT_FOUND", `cannot find module "${module}" under ${root}`, {

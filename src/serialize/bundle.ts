@@ -29,28 +29,18 @@
  *
  * Determinism: the same tree (wherever it is, whatever its timestamps and owners) gives the same
  * bytes: sorted entries, regular files only (no directory entries), mode 0644 (0755 for
- * owner-executable files), mtime 0, uid/gid 0, no user names (node-tar `portable`), a gzip header
- * without time or OS. The digest is the sha256 of the archive; the name carries it.
+ * owner-executable files), mtime 0, no uid/gid or user names, a gzip header without time or OS
+ * (`tarGzip` in `ustar.ts`, built in memory). The digest is the sha256 of the archive; the name
+ * carries it.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import {
-  chmod,
-  lstat,
-  mkdir,
-  mkdtemp,
-  readdir,
-  readFile,
-  realpath,
-  rename,
-  rm,
-  writeFile,
-} from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, realpath } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, posix, resolve } from "node:path";
 import type { Loader, TransformOptions } from "esbuild";
-import { create as createTar } from "tar";
 import { FlyteUsageError } from "../errors.js";
+import { type TarEntry, tarGzip, writeFileAtomic } from "./ustar.js";
 
 /** Names and patterns left out of every bundle (see the module comment). */
 export const DEFAULT_BUNDLE_EXCLUDES: readonly string[] = Object.freeze([
@@ -409,64 +399,42 @@ export async function buildCodeBundle(options: CodeBundleOptions): Promise<CodeB
   const [esbuild, lexer] = await Promise.all([import("esbuild"), import("es-module-lexer")]);
   await lexer.init;
 
-  const staging = await mkdtemp(join(tmpdir(), "tsflyte-bundle-"));
   const outDir = resolve(options.outDir ?? (await mkdtemp(join(tmpdir(), "tsflyte-fast-"))));
   await mkdir(outDir, { recursive: true });
-  const tmp = join(outDir, `.fast-${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const entries = [...outputs.keys()];
-    if (!outputs.has("package.json")) {
-      entries.push("package.json");
-      await writeFile(
-        join(staging, "package.json"),
-        `${JSON.stringify({ type: nearestPackageType(root) })}\n`,
-      );
-      await chmod(join(staging, "package.json"), 0o644);
-    }
-    await pool(entries, 16, async (out) => {
-      const src = outputs.get(out);
-      if (src === undefined) return; // the synthesized package.json
-      const dest = join(staging, out);
-      await mkdir(dirname(dest), { recursive: true });
-      if (sourceExt(src))
-        await writeFile(dest, await compile(esbuild, lexer, root, src, sources, tsconfigRaw));
-      else await writeFile(dest, await readFile(join(root, src)));
-      await chmod(dest, (modes.get(src)! & 0o100) !== 0 ? 0o755 : 0o644);
+  const entries: TarEntry[] = [];
+  if (!outputs.has("package.json")) {
+    entries.push({
+      name: "package.json",
+      bytes: Buffer.from(`${JSON.stringify({ type: nearestPackageType(root) })}\n`),
     });
-    entries.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    await createTar(
-      {
-        gzip: { portable: true },
-        portable: true,
-        mtime: new Date(0),
-        cwd: staging,
-        file: tmp,
-        noDirRecurse: true,
-      },
-      entries,
-    );
-    const bytes = await readFile(tmp);
-    const digest = createHash("sha256").update(bytes).digest("hex");
-    const name = bundleName(digest);
-    const path = join(outDir, name);
-    await rename(tmp, path);
-    options.log?.(
-      `bundled ${entries.length} files from ${root} into ${name} (${bytes.length} bytes) in ${(performance.now() - t0).toFixed(0)} ms`,
-    );
-    if (links.length > 0)
-      options.log?.(
-        `left out ${links.length} symbolic link(s): ${links.slice(0, 5).join(", ")}${links.length > 5 ? ", ..." : ""}`,
-      );
-    return Object.freeze({
-      path,
-      name,
-      digest,
-      files: Object.freeze(entries),
-      skippedLinks: Object.freeze(links),
-      size: bytes.length,
-    });
-  } finally {
-    await rm(tmp, { force: true });
-    await rm(staging, { recursive: true, force: true });
   }
+  await pool([...outputs.keys()], 16, async (out) => {
+    const src = outputs.get(out)!;
+    const bytes = sourceExt(src)
+      ? Buffer.from(await compile(esbuild, lexer, root, src, sources, tsconfigRaw))
+      : await readFile(join(root, src));
+    entries.push({ name: out, bytes, mode: (modes.get(src)! & 0o100) !== 0 ? 0o755 : 0o644 });
+  });
+  // tarGzip sorts the entries; the archive does not depend on the order they were compiled in.
+  const bytes = tarGzip(entries);
+  const names = entries.map((e) => e.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const digest = createHash("sha256").update(bytes).digest("hex");
+  const name = bundleName(digest);
+  const path = join(outDir, name);
+  await writeFileAtomic(path, bytes);
+  options.log?.(
+    `bundled ${names.length} files from ${root} into ${name} (${bytes.length} bytes) in ${(performance.now() - t0).toFixed(0)} ms`,
+  );
+  if (links.length > 0)
+    options.log?.(
+      `left out ${links.length} symbolic link(s): ${links.slice(0, 5).join(", ")}${links.length > 5 ? ", ..." : ""}`,
+    );
+  return Object.freeze({
+    path,
+    name,
+    digest,
+    files: Object.freeze(names),
+    skippedLinks: Object.freeze(links),
+    size: bytes.length,
+  });
 }

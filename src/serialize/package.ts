@@ -3,16 +3,14 @@
  * entries `<idx>_<name>_<kind>.pb` (idx zero-padded to the digits the count needs, kind 1
  * TaskSpec, 2 WorkflowSpec, 3 LaunchPlan), dependencies first, as a folder or a `.tgz`.
  *
- * The archive is deterministic: entries sorted, mode 0644, mtime 0, uid/gid 0, no user names,
+ * The archive is deterministic: entries sorted, mode 0644, mtime 0, no uid/gid or user names,
  * portable gzip header; the same entities give the same bytes. Files appear atomically (written
  * to a temporary name, then renamed).
  */
-import { randomBytes } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { create as createTar } from "tar";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import type { EntryKind, SerializedEntity } from "./entities.js";
+import { tarGzip, writeFileAtomic } from "./ustar.js";
 
 /** A file added to a package besides the entities (e.g. a fast-registration bundle `fast<digest>.tar.gz`). */
 export interface ExtraFile {
@@ -36,18 +34,6 @@ export function packageEntries(entities: readonly SerializedEntity[]): { name: s
   return entities.map((e, i) => ({ name: entryName(i, entities.length, e.name, e.kind), bytes: e.bytes }));
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    await writeFile(tmp, bytes, { mode: 0o644 });
-    await chmod(tmp, 0o644);
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-}
-
 const ENTRY_RE = /^(\d+_)?.+_[123]\.pb$/;
 
 /**
@@ -63,13 +49,14 @@ export async function writePackageFolder(
   await mkdir(dir, { recursive: true });
   for (const f of await readdir(dir)) if (ENTRY_RE.test(f)) await rm(join(dir, f), { force: true });
   const files = [...packageEntries(entities), ...extra];
-  for (const f of files) await writeAtomic(join(dir, f.name), f.bytes);
+  for (const f of files) await writeFileAtomic(join(dir, f.name), f.bytes, 0o644);
   return files.map((f) => f.name);
 }
 
 /**
- * Writes the entities as a gzipped tar `file` (`flytectl register files` input), deterministically
- * and atomically. Returns the entry names in archive order.
+ * Writes the entities (and `extra` files) as a gzipped tar `file` (`flytectl register files`
+ * input), built in memory by `tarGzip` (deterministic: sorted, mode 0644, mtime 0, no owners,
+ * portable gzip header) and written atomically. Returns the entry names in archive order.
  */
 export async function writePackageArchive(
   entities: readonly SerializedEntity[],
@@ -78,30 +65,7 @@ export async function writePackageArchive(
 ): Promise<string[]> {
   const out = resolve(file);
   await mkdir(dirname(out), { recursive: true });
-  const staging = await mkdtemp(join(tmpdir(), "tsflyte-package-"));
-  const tmp = join(dirname(out), `.${basename(out)}.${randomBytes(6).toString("hex")}.tmp`);
-  try {
-    const files = [...packageEntries(entities), ...extra];
-    for (const f of files) {
-      await writeFile(join(staging, f.name), f.bytes);
-      await chmod(join(staging, f.name), 0o644);
-    }
-    const names = files.map((f) => f.name).sort();
-    await createTar(
-      {
-        gzip: { portable: true },
-        portable: true,
-        mtime: new Date(0),
-        cwd: staging,
-        file: tmp,
-        noDirRecurse: true,
-      },
-      names,
-    );
-    await rename(tmp, out);
-    return names;
-  } finally {
-    await rm(tmp, { force: true });
-    await rm(staging, { recursive: true, force: true });
-  }
+  const files = [...packageEntries(entities), ...extra];
+  await writeFileAtomic(out, tarGzip(files));
+  return files.map((f) => f.name).sort();
 }
