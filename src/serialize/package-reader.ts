@@ -17,7 +17,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { type DescMessage, fromBinary } from "@bufbuild/protobuf";
-import { Parser, type ReadEntry } from "tar";
+import type { ReadEntry } from "tar";
 import { type LaunchPlan, LaunchPlanSchema } from "../proto/gen/flyteidl/admin/launch_plan_pb.js";
 import { FixedRateUnit } from "../proto/gen/flyteidl/admin/schedule_pb.js";
 import { type TaskSpec, TaskSpecSchema } from "../proto/gen/flyteidl/admin/task_pb.js";
@@ -378,6 +378,8 @@ function isTarHeader(block: Uint8Array): boolean {
 
 async function readTar(bytes: Uint8Array): Promise<RawEntry[]> {
   const entries: RawEntry[] = [];
+  // Loaded here: every CLI command imports this module, few read a package.
+  const { Parser } = await import("tar");
   const parser = new Parser({
     strict: true,
     onReadEntry: (entry: ReadEntry) => {
