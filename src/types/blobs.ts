@@ -50,21 +50,87 @@ function fallbackWorkDir(): string {
 }
 
 /**
+ * Where a file or directory is: local (`path`), remote (`uri`), or both once uploaded or
+ * downloaded. The shared half of `FlyteFile` and `FlyteDirectory`.
+ */
+export abstract class BlobLocation {
+  #path: string | undefined;
+  #uri: string | undefined;
+  readonly #workDir: string | undefined;
+  readonly #downloads: string;
+  #downloading: Promise<string> | undefined;
+
+  /** `downloads` is the folder under the work dir that `download()` puts remote data in. */
+  protected constructor(
+    path: string | undefined,
+    uri: string | undefined,
+    workDir: string | undefined,
+    downloads: string,
+  ) {
+    this.#path = path;
+    this.#uri = uri;
+    this.#workDir = workDir;
+    this.#downloads = downloads;
+  }
+
+  /** The local path, when the data is local or has been downloaded. */
+  get path(): string | undefined {
+    return this.#path;
+  }
+
+  /** The remote location, when the data is remote or has been uploaded. */
+  get uri(): string | undefined {
+    return this.#uri;
+  }
+
+  /** Where the data is: its remote URI if it has one, else its local path. */
+  get location(): string {
+    return (this.#uri ?? this.#path)!;
+  }
+
+  /** Where `download()` puts remote data (unset: a temp folder of this process). */
+  protected get workDir(): string | undefined {
+    return this.#workDir;
+  }
+
+  /** Downloads remote data (once) and returns a local path; local data is returned as is. */
+  download(): Promise<string> {
+    if (this.#path !== undefined) return Promise.resolve(this.#path);
+    this.#downloading ??= (async () => {
+      const uri = this.#uri!;
+      const dest = join(this.#workDir ?? fallbackWorkDir(), this.#downloads, randomSegment(), tail(uri));
+      await storage.download(uri, dest);
+      this.#path = dest;
+      return dest;
+    })();
+    return this.#downloading;
+  }
+
+  /** @internal Records where the data was uploaded. */
+  uploadedTo(uri: string): void {
+    this.#uri = uri;
+  }
+
+  /** The location, for printing. */
+  toString(): string {
+    return this.location;
+  }
+
+  /** The location, for JSON. */
+  toJSON(): string {
+    return this.location;
+  }
+}
+
+/**
  * A file: either local (`path`) or remote (`uri`), or both once uploaded or downloaded.
  * `FlyteFile.fromPath("data.csv")` for a local file, `FlyteFile.fromPath("s3://b/k.csv")` for a
  * remote one. Read it with `await f.text()`, `await f.bytes()`, or get a local copy with
  * `await f.download()`.
  */
-export class FlyteFile {
-  #path: string | undefined;
-  #uri: string | undefined;
-  #workDir: string | undefined;
-  #downloading: Promise<string> | undefined;
-
+export class FlyteFile extends BlobLocation {
   private constructor(path: string | undefined, uri: string | undefined, workDir?: string) {
-    this.#path = path;
-    this.#uri = uri;
-    this.#workDir = workDir;
+    super(path, uri, workDir, "files");
   }
 
   /**
@@ -90,58 +156,15 @@ export class FlyteFile {
     return new FlyteFile(undefined, uri, options.workDir);
   }
 
-  /** The local path, when the file is local or has been downloaded. */
-  get path(): string | undefined {
-    return this.#path;
-  }
-
-  /** The remote location, when the file is remote or has been uploaded. */
-  get uri(): string | undefined {
-    return this.#uri;
-  }
-
-  /** Where the file is: its remote URI if it has one, else its local path. */
-  get location(): string {
-    return (this.#uri ?? this.#path)!;
-  }
-
-  /** Downloads a remote file (once) and returns a local path; a local file is returned as is. */
-  download(): Promise<string> {
-    if (this.#path !== undefined) return Promise.resolve(this.#path);
-    this.#downloading ??= (async () => {
-      const uri = this.#uri!;
-      const dest = join(this.#workDir ?? fallbackWorkDir(), "files", randomSegment(), tail(uri));
-      await storage.download(uri, dest);
-      this.#path = dest;
-      return dest;
-    })();
-    return this.#downloading;
-  }
-
   /** The file's contents. */
   async bytes(): Promise<Uint8Array> {
-    if (this.#path === undefined && this.#uri !== undefined) return storage.get(this.#uri);
-    return storage.get(this.#path!);
+    if (this.path === undefined && this.uri !== undefined) return storage.get(this.uri);
+    return storage.get(this.path!);
   }
 
   /** The file's contents as text (UTF-8). */
   async text(): Promise<string> {
     return Buffer.from(await this.bytes()).toString("utf8");
-  }
-
-  /** @internal Records where the file was uploaded. */
-  uploadedTo(uri: string): void {
-    this.#uri = uri;
-  }
-
-  /** The location, for printing. */
-  toString(): string {
-    return this.location;
-  }
-
-  /** The location, for JSON. */
-  toJSON(): string {
-    return this.location;
   }
 }
 
@@ -158,16 +181,9 @@ async function walk(dir: string, root: string, out: string[]): Promise<void> {
  * with `await d.list()`, open one file with `d.file("a/b.txt")`, or get a local copy with
  * `await d.download()`.
  */
-export class FlyteDirectory {
-  #path: string | undefined;
-  #uri: string | undefined;
-  #workDir: string | undefined;
-  #downloading: Promise<string> | undefined;
-
+export class FlyteDirectory extends BlobLocation {
   private constructor(path: string | undefined, uri: string | undefined, workDir?: string) {
-    this.#path = path;
-    this.#uri = uri;
-    this.#workDir = workDir;
+    super(path, uri, workDir, "dirs");
   }
 
   /** A directory at a local path, a `file://` URI, or a remote prefix such as `s3://bucket/dir`. */
@@ -190,75 +206,30 @@ export class FlyteDirectory {
     return new FlyteDirectory(undefined, uri.replace(/\/+$/, ""), options.workDir);
   }
 
-  /** The local path, when the directory is local or has been downloaded. */
-  get path(): string | undefined {
-    return this.#path;
-  }
-
-  /** The remote location, when the directory is remote or has been uploaded. */
-  get uri(): string | undefined {
-    return this.#uri;
-  }
-
-  /** Where the directory is: its remote URI if it has one, else its local path. */
-  get location(): string {
-    return (this.#uri ?? this.#path)!;
-  }
-
-  /** Downloads a remote directory (once) and returns a local path; a local one is returned as is. */
-  download(): Promise<string> {
-    if (this.#path !== undefined) return Promise.resolve(this.#path);
-    this.#downloading ??= (async () => {
-      const uri = this.#uri!;
-      const dest = join(this.#workDir ?? fallbackWorkDir(), "dirs", randomSegment(), tail(uri));
-      await storage.download(uri, dest);
-      this.#path = dest;
-      return dest;
-    })();
-    return this.#downloading;
-  }
-
   /** The paths of the files in the directory, relative to it, `/`-separated and sorted. */
   async list(): Promise<string[]> {
-    if (this.#path !== undefined) {
+    if (this.path !== undefined) {
       const out: string[] = [];
       try {
-        await walk(this.#path, this.#path, out);
+        await walk(this.path, this.path, out);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
         throw err;
       }
       return out.sort();
     }
-    const base = `${this.#uri!}/`;
-    return (await storage.list(this.#uri!))
-      .map((u) => (u.startsWith(base) ? u.slice(base.length) : u))
-      .sort();
+    const base = `${this.uri!}/`;
+    return (await storage.list(this.uri!)).map((u) => (u.startsWith(base) ? u.slice(base.length) : u)).sort();
   }
 
   /** One file of the directory, without downloading the rest. */
   file(relativePath: string): FlyteFile {
     const rel = relativePath.replace(/^\/+/, "");
-    if (this.#path !== undefined) return FlyteFile.fromPath(join(this.#path, rel));
+    if (this.path !== undefined) return FlyteFile.fromPath(join(this.path, rel));
     return FlyteFile.fromUri(
-      joinUri(this.#uri!, rel),
-      this.#workDir === undefined ? {} : { workDir: this.#workDir },
+      joinUri(this.uri!, rel),
+      this.workDir === undefined ? {} : { workDir: this.workDir },
     );
-  }
-
-  /** @internal Records where the directory was uploaded. */
-  uploadedTo(uri: string): void {
-    this.#uri = uri;
-  }
-
-  /** The location, for printing. */
-  toString(): string {
-    return this.location;
-  }
-
-  /** The location, for JSON. */
-  toJSON(): string {
-    return this.location;
   }
 }
 
