@@ -246,6 +246,33 @@ function asFloat(x: number): number | Float64 {
 }
 
 /**
+ * A converter for a union's value: the first of its non-none variants (converted by `of`) that
+ * accepts it; none accepting is TYPE_INVALID_VALUE, whose fix says to `verb` one of the union.
+ */
+function firstVariant(
+  t: UnionType<unknown>,
+  of: (t: FlyteType<unknown>) => (v: unknown) => unknown,
+  verb: string,
+): (v: unknown) => unknown {
+  const variants = (t.variants as FlyteType<unknown>[]).filter((x) => !(x instanceof NoneType)).map(of);
+  return (v) => {
+    for (const variant of variants) {
+      try {
+        return variant(v);
+      } catch {
+        // next
+      }
+    }
+    throw typeError(
+      "TYPE_INVALID_VALUE",
+      `${describeValue(v)} matches no variant of ${t.name}`,
+      v,
+      `${verb} one of ${t.name}`,
+    );
+  };
+}
+
+/**
  * The function that validates a value of `t` (throwing what `toLiteral` throws) and returns its
  * plain data for MessagePack, chosen once per type rather than per value.
  */
@@ -269,25 +296,8 @@ function plainOf(t: FlyteType<unknown>): (v: unknown) => unknown {
     return (v) => mapObject(v as object, el);
   }
   if (t instanceof UnionType) {
-    const variants = (t.variants as FlyteType<unknown>[])
-      .filter((x) => !(x instanceof NoneType))
-      .map(plainOf);
-    return (v) => {
-      if (v === null || v === undefined) return null;
-      for (const variant of variants) {
-        try {
-          return variant(v);
-        } catch {
-          // next
-        }
-      }
-      throw typeError(
-        "TYPE_INVALID_VALUE",
-        `${describeValue(v)} matches no variant of ${t.name}`,
-        v,
-        `pass one of ${t.name}`,
-      );
-    };
+    const convert = firstVariant(t, plainOf, "pass");
+    return (v) => (v === null || v === undefined ? null : convert(v));
   }
   if (t instanceof BigIntType || t instanceof IntType || t instanceof StringType || t instanceof BoolType)
     return (v) => t.validate(v);
@@ -350,25 +360,8 @@ function readerOf(t: FlyteType<unknown>): (v: unknown) => unknown {
     return (v) => mapObject(v as object, el);
   }
   if (t instanceof UnionType) {
-    const variants = (t.variants as FlyteType<unknown>[])
-      .filter((x) => !(x instanceof NoneType))
-      .map(readerOf);
-    return (v) => {
-      if (v === null) return null;
-      for (const variant of variants) {
-        try {
-          return variant(v);
-        } catch {
-          // next
-        }
-      }
-      throw typeError(
-        "TYPE_INVALID_VALUE",
-        `${describeValue(v)} matches no variant of ${t.name}`,
-        v,
-        `give one of ${t.name}`,
-      );
-    };
+    const convert = firstVariant(t, readerOf, "give");
+    return (v) => (v === null ? null : convert(v));
   }
   if (t instanceof IntType) return (v) => t.fromJson(typeof v === "bigint" ? Number(v) : v);
   if (t instanceof DatetimeType) return (v) => t.fromJson(parseIsoDatetime(v));
