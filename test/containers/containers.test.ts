@@ -1,13 +1,10 @@
 // Containers: `tsflyte build` from the offline base images, and container-mode runs where every
 // node runs its serialized template in its own image (podman here). Skipped, with the reason
 // printed, only when no container engine works or the base images are missing.
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { create } from "@bufbuild/protobuf";
 import { DurationSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -41,14 +38,16 @@ import {
   stringLiteral,
   unionLiteral,
 } from "../../src/types/literals.js";
-
-const root = join(import.meta.dirname, "../..");
-const cli = join(root, "bin/tsflyte.mjs");
-const NODE_BASE = "localhost/flytekit-ts/node-base:20";
-const PYTHON_IMAGE = "localhost/flytekit-ts/python-flytekit:3.11";
-/** The compiled SDK: the copy the fixtures' `import "flytekit-ts"` loads, so entities and executor agree. */
-const DIST_CONTAINERS = pathToFileURL(join(root, "dist/local/containers/index.js")).href;
-const VENV = join(process.env.FLYTEKIT_TS_CACHE ?? join(homedir(), ".cache/flytekit-ts"), "venv");
+import {
+  containersUnavailable,
+  DIST_CONTAINERS,
+  NODE_BASE,
+  PYTHON_IMAGE,
+  root,
+  run,
+  tsflyte as runCli,
+  VENV,
+} from "./helpers.js";
 
 describe("propeller's substitutions and container arguments (no engine needed)", () => {
   const vars = {
@@ -162,38 +161,10 @@ describe("propeller's substitutions and container arguments (no engine needed)",
   });
 });
 
-async function tsflyte(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], {
-      cwd: root,
-      env: { ...process.env, TSFLYTE_CACHE_DIR: join(root, ".scratch/test-cache") },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** `tsflyte <args>` with the tests' own local cache folder. */
+const tsflyte = (...args: string[]) => runCli(args, { TSFLYTE_CACHE_DIR: join(root, ".scratch/test-cache") });
 
-const run = promisify(execFile);
-
-/** Why the container tests cannot run here, or undefined. */
-async function unavailable(): Promise<string | undefined> {
-  const c = (await import(DIST_CONTAINERS)) as typeof Containers;
-  try {
-    const engine = await c.detectEngine();
-    for (const img of [NODE_BASE, PYTHON_IMAGE]) {
-      if (!(await engine.imageExists(img)))
-        return `the base image ${img} is missing (run bash scripts/setup/base-images.sh)`;
-    }
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return undefined;
-}
-
-const skipReason = await unavailable();
+const skipReason = await containersUnavailable();
 if (skipReason) console.warn(`container tests skipped: ${skipReason}`);
 
 describe.skipIf(skipReason !== undefined)("tsflyte build and run --containers", () => {

@@ -5,25 +5,18 @@
 // image, the Python task in the flytekit image. Also: bad databases in a container are USER
 // error documents with their stable codes, printed by `tsflyte run --containers` (exit 1).
 // Skipped, with the reason printed, only when no container engine works or a peer is missing.
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Entity } from "../../src/core/entity.js";
 import { loadModule } from "../../src/core/loader.js";
 import type * as Containers from "../../src/local/containers/index.js";
 import type { NodeEvent } from "../../src/local/executor.js";
+import { containersUnavailable, NODE_BASE, PYTHON_IMAGE, root, run, tsflyte, VENV } from "./helpers.js";
 
-const root = join(import.meta.dirname, "../..");
-const cli = join(root, "bin/tsflyte.mjs");
-const NODE_BASE = "localhost/flytekit-ts/node-base:20";
-const PYTHON_IMAGE = "localhost/flytekit-ts/python-flytekit:3.11";
 const DIST = pathToFileURL(join(root, "dist/index.js")).href;
-const VENV = join(process.env.FLYTEKIT_TS_CACHE ?? join(homedir(), ".cache/flytekit-ts"), "venv");
-const run = promisify(execFile);
 // Not under localhost/flytekit-ts-test/: containers.test.ts removes the images there it did not build.
 const APP_NAME = "flytekit-ts-sqlite-test/app";
 
@@ -32,37 +25,10 @@ const scratch = mkdtempSync(join(tmpdir(), "tsflyte-sqlite-pipeline-"));
 const DB = join(scratch, "music.db");
 process.env.SQLITE_PIPELINE_DB = DB;
 
-async function tsflyte(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
 /** Why these tests cannot run here, or undefined. */
 async function unavailable(): Promise<string | undefined> {
   if (!existsSync(join(VENV, "bin/pyflyte-execute"))) return `flytekit is not installed in ${VENV}`;
-  const c = (await import(DIST)) as typeof Containers;
-  try {
-    const engine = await c.detectEngine();
-    for (const img of [NODE_BASE, PYTHON_IMAGE]) {
-      if (!(await engine.imageExists(img)))
-        return `the base image ${img} is missing (run bash scripts/setup/base-images.sh)`;
-    }
-  } catch (err) {
-    return (err as Error).message;
-  }
-  return undefined;
+  return containersUnavailable();
 }
 
 const skipReason = await unavailable();
