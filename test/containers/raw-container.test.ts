@@ -1,30 +1,12 @@
 // A raw ContainerTask (no SDK, no Node in its image) between TypeScript tasks, in container mode.
-import { execFile, execFileSync } from "node:child_process";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { cli as bin, containersUnavailable, NODE_BASE, PYTHON_IMAGE, root, run } from "./helpers.js";
 
-const root = join(import.meta.dirname, "../..");
-const bin = join(root, "bin/tsflyte.mjs");
-const PYTHON_IMAGE = "localhost/flytekit-ts/python-flytekit:3.11";
-const NODE_BASE = "localhost/flytekit-ts/node-base:20";
-
-function imagesReady(): string | undefined {
-  try {
-    execFileSync("podman", ["image", "exists", PYTHON_IMAGE]);
-    execFileSync("podman", ["image", "exists", NODE_BASE]);
-    return undefined;
-  } catch {
-    return "podman or the base images are missing (run scripts/setup/peers.sh)";
-  }
-}
-
-const skip = imagesReady();
+const skip = await containersUnavailable();
 if (skip) console.warn(`skipping raw container tests: ${skip}`);
 
 describe.skipIf(skip !== undefined)("raw container tasks in container mode", () => {
   it("exchanges inputs and outputs as files with a shell in a Node-less image", async () => {
-    const run = promisify(execFile);
     const built = await run(
       process.execPath,
       [bin, "build", "examples/raw-container.ts", "--base", NODE_BASE],
