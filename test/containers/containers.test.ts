@@ -9,6 +9,7 @@ import { create } from "@bufbuild/protobuf";
 import { DurationSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModule } from "../../src/core/loader.js";
+import { sdkDefaultImage } from "../../src/images/image-config.js";
 import type * as Containers from "../../src/local/containers/index.js";
 import { substitute } from "../../src/local/containers/substitutions.js";
 import {
@@ -339,6 +340,21 @@ describe.skipIf(skipReason !== undefined)("tsflyte build and run --containers", 
     const nodes = join(workDir, "b", "nodes", "task");
     expect(readdirSync(nodes)).toEqual(["0.failed"]);
     expect(existsSync(join(nodes, "0.failed", "outputs"))).toBe(false);
+  });
+
+  it("tsflyte build --sdk-image / --no-sdk-image force the SDK's image on and off", async () => {
+    const build = (module: string, flag: string) =>
+      tsflyte("build", module, flag, "--no-default-image", "--base", NODE_BASE, "--json");
+    // hello-world has no task in the SDK's image: only --sdk-image builds it.
+    const forced = await build("examples/hello-world.ts", "--sdk-image");
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout)).toEqual([
+      expect.objectContaining({ kind: "sdk", reference: sdkDefaultImage() }),
+    ]);
+    // The SQLite example's query runs in it: --no-sdk-image leaves it out.
+    const skipped = await build("examples/sqlite-pipeline.ts", "--no-sdk-image");
+    expect(skipped.code).toBe(0);
+    expect(JSON.parse(skipped.stdout)).toEqual([]);
   });
 
   it("a missing image is IMAGE_MISSING, with the fix", async () => {
